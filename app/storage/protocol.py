@@ -1,0 +1,298 @@
+"""What the rest of the hub may ask of the store, independent of the database behind it.
+
+The store is synchronous (SQLAlchemy 2); async callers run it in a worker thread.
+Every write that must be atomic goes through :meth:`Store.transaction`, whose
+``Transaction`` commits on a clean exit and rolls back on an exception: the engine
+writes a page's records and the cursor after it in one such transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from app.models import Record, RecordKind, Tombstone
+
+__all__ = [
+    "BaselineRow",
+    "CursorKey",
+    "CursorState",
+    "InboxItem",
+    "LinkRow",
+    "OutboxItem",
+    "RecordQuery",
+    "RunRecord",
+    "RunStatus",
+    "Store",
+    "Transaction",
+]
+
+
+@dataclass(frozen=True)
+class CursorKey:
+    connector: str
+    stream: str
+    partition: str = ""
+
+
+@dataclass(frozen=True)
+class CursorState:
+    key: CursorKey
+    value: str | None
+    updated_at: datetime
+    last_full_sync_at: datetime | None = None
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    SUSPICIOUS_MASS_DELETE = "suspicious_mass_delete"
+
+
+@dataclass
+class RunRecord:
+    """One sync run of a pair, as shown to an admin."""
+
+    run_id: str
+    pair_id: str
+    trigger: str  # schedule | webhook | admin | cli | startup
+    started_at: datetime
+    status: RunStatus = RunStatus.RUNNING
+    full: bool = False
+    finished_at: datetime | None = None
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    api_calls: int = 0
+    cursor_before: dict[str, str | None] = field(default_factory=dict)
+    cursor_after: dict[str, str | None] = field(default_factory=dict)
+    error_class: str | None = None
+    error: str | None = None
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class BaselineRow:
+    """Last synced state of one item of a two-way pair: what each side looked like then.
+
+    Side ``a`` is the pair's source, side ``b`` its target.
+    """
+
+    pair_id: str
+    a_id: str
+    b_id: str
+    a_version: str | None
+    a_hash: str
+    b_version: str | None
+    b_hash: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """A verified webhook delivery, stored before it is acknowledged."""
+
+    id: int
+    source: str  # jira | slack | google | graph
+    delivery_id: str
+    received_at: datetime
+    headers: dict[str, str]
+    body: bytes
+    attempts: int = 0
+    status: str = "pending"  # pending | done | dead
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A write to a tool, queued durably; ``idempotency_key`` makes a retried write a no-op."""
+
+    id: int
+    pair_id: str
+    connector: str
+    stream: str
+    operation: str  # create | update | delete
+    idempotency_key: str
+    payload: dict[str, Any]
+    created_at: datetime
+    attempts: int = 0
+    status: str = "pending"  # pending | done | dead
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    from_record: str
+    to_record: str
+    kind: str
+    derived_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordQuery:
+    kind: RecordKind | None = None
+    connector: str | None = None
+    system: str | None = None
+    text: str | None = None
+    updated_since: datetime | None = None
+    include_deleted: bool = False
+    limit: int = 50
+    offset: int = 0
+
+
+class Transaction(Protocol):
+    """Writes that commit together."""
+
+    def upsert_record(self, record: Record, run_id: str | None = None) -> None:
+        """Insert or replace the record with ``record.hub_id``; ``run_id`` is kept as lineage."""
+        ...
+
+    def tombstone_record(self, hub_id: str, tombstone: Tombstone, run_id: str | None = None) -> bool:
+        """Mark a live record deleted; returns False if it was unknown or already deleted."""
+        ...
+
+    def set_cursor(self, key: CursorKey, value: str | None, *, full_sync_done: bool = False) -> None: ...
+
+    def put_baseline(self, row: BaselineRow) -> None: ...
+
+    def delete_baseline(self, pair_id: str, a_id: str) -> None: ...
+
+    def put_link(self, from_record: str, to_record: str, kind: str, derived_by: str) -> None:
+        """Record a derived link between two hub ids (idempotent)."""
+        ...
+
+    def enqueue_outbox(
+        self, pair_id: str, connector: str, stream: str, operation: str, idempotency_key: str,
+        payload: dict[str, Any],
+    ) -> bool:
+        """Queue a write; False when the idempotency key was already queued."""
+        ...
+
+
+class Store(Protocol):
+    # --- lifecycle -------------------------------------------------------------------------
+    def transaction(self) -> AbstractContextManager[Transaction]: ...
+
+    def ping(self) -> bool:
+        """True when the database answers."""
+        ...
+
+    def close(self) -> None: ...
+
+    # --- records ---------------------------------------------------------------------------
+    def get_record(self, hub_id: str) -> Record | None: ...
+
+    def get_records(self, hub_ids: Sequence[str]) -> dict[str, Record]:
+        """The named records that exist (tombstoned included), by hub id."""
+        ...
+
+    def live_refs(self, connector: str, stream: str, partition: str) -> dict[str, str | None]:
+        """external id -> source version of the live records of one partition."""
+        ...
+
+    def count_records(self, connector: str | None = None, stream: str | None = None,
+                      include_deleted: bool = False) -> int: ...
+
+    def search_records(self, query: RecordQuery) -> list[Record]: ...
+
+    def iter_records(self, connector: str, stream: str | None = None,
+                     include_deleted: bool = True) -> Iterator[Record]:
+        """Every record of a connector, streamed (never all loaded at once)."""
+        ...
+
+    def links_for(self, hub_id: str) -> list[LinkRow]:
+        """Links from or to the record."""
+        ...
+
+    def record_lineage(self, hub_id: str) -> str | None:
+        """The run id or delivery id that last wrote the record."""
+        ...
+
+    # --- cursors ---------------------------------------------------------------------------
+    def get_cursor(self, key: CursorKey) -> CursorState | None: ...
+
+    def list_cursors(self, connector: str | None = None) -> list[CursorState]: ...
+
+    # --- runs ------------------------------------------------------------------------------
+    def save_run(self, run: RunRecord) -> None:
+        """Insert or update the run with ``run.run_id``."""
+        ...
+
+    def get_run(self, run_id: str) -> RunRecord | None: ...
+
+    def list_runs(self, pair_id: str | None = None, status: RunStatus | None = None,
+                  limit: int = 50) -> list[RunRecord]:
+        """Newest first."""
+        ...
+
+    # --- leases ----------------------------------------------------------------------------
+    def acquire_lease(self, name: str, owner: str, ttl_s: float) -> bool:
+        """Take or renew the lease ``name``; False if another owner holds an unexpired one."""
+        ...
+
+    def release_lease(self, name: str, owner: str) -> None: ...
+
+    # --- two-way baseline ------------------------------------------------------------------
+    def baseline(self, pair_id: str) -> Mapping[str, BaselineRow]:
+        """a_id -> row for every item of the pair."""
+        ...
+
+    # --- webhook inbox ---------------------------------------------------------------------
+    def inbox_put(self, source: str, delivery_id: str, headers: dict[str, str], body: bytes) -> bool:
+        """Store a delivery durably; False if ``(source, delivery_id)`` was already stored."""
+        ...
+
+    def inbox_claim(self, owner: str, limit: int = 20) -> list[InboxItem]:
+        """Pending deliveries due now, claimed for ``owner`` (``FOR UPDATE SKIP LOCKED`` on PostgreSQL)."""
+        ...
+
+    def inbox_done(self, item_id: int) -> None: ...
+
+    def inbox_failed(self, item_id: int, error: str, retry_at: datetime | None) -> None:
+        """Record a failure; ``retry_at=None`` makes the delivery a dead letter."""
+        ...
+
+    def inbox_list(self, status: str | None = None, limit: int = 50) -> list[InboxItem]: ...
+
+    def inbox_retry(self, item_id: int) -> bool:
+        """Put a dead letter back to pending."""
+        ...
+
+    # --- outbox ----------------------------------------------------------------------------
+    def outbox_claim(self, owner: str, limit: int = 20) -> list[OutboxItem]: ...
+
+    def outbox_done(self, item_id: int) -> None: ...
+
+    def outbox_failed(self, item_id: int, error: str, retry_at: datetime | None) -> None: ...
+
+    def outbox_list(self, status: str | None = None, limit: int = 50) -> list[OutboxItem]: ...
+
+    # --- people ----------------------------------------------------------------------------
+    def upsert_account(self, system: str, account_id: str, email: str | None, email_verified: bool,
+                       display_name: str | None) -> str:
+        """Record a tool account and attach it to a person (matched by verified email, else a new
+        person, unless an admin override pins it); returns the person id."""
+        ...
+
+    def set_identity_override(self, system: str, account_id: str, person_id: str) -> None: ...
+
+    def list_people(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        """Each person with display name, emails and accounts."""
+        ...
