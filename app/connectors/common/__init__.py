@@ -1,0 +1,6 @@
+"""Helpers every vendor connector shares: paced retries and bounded worker threads for blocking SDKs."""
+
+from app.connectors.common.blocking import BlockingCalls
+from app.connectors.common.retry import RetryPolicy, with_retries
+
+__all__ = ["BlockingCalls", "RetryPolicy", "with_retries"]
