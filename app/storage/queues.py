@@ -1,0 +1,185 @@
+"""The durable queues: the webhook inbox and the write outbox.
+
+Both share the retry bookkeeping (attempts, status, next attempt, last error) and the
+claim: a claimer marks rows with its name and a claim deadline, so two claimers never
+hold the same row, and a claimer that dies releases its rows when the deadline passes.
+On PostgreSQL the candidate rows are picked ``FOR UPDATE SKIP LOCKED``; on SQLite the
+write gate and ``BEGIN IMMEDIATE`` make the pick-and-mark one exclusive step.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row, Table, or_, select, update
+
+from app.storage.protocol import InboxItem, OutboxItem
+from app.storage.sql import insert_ignore
+from app.storage.tables import inbox, outbox
+
+__all__ = [
+    "claim",
+    "enqueue_outbox",
+    "inbox_put",
+    "list_items",
+    "mark_done",
+    "mark_failed",
+    "retry_dead",
+    "to_inbox_item",
+    "to_outbox_item",
+]
+
+PENDING = "pending"
+DONE = "done"
+DEAD = "dead"
+
+
+def inbox_put(
+    conn: Connection, source: str, delivery_id: str, headers: dict[str, str], body: bytes, now: datetime
+) -> bool:
+    return insert_ignore(
+        conn,
+        inbox,
+        {
+            "source": source,
+            "delivery_id": delivery_id,
+            "received_at": now,
+            "headers": dict(headers),
+            "body": bytes(body),
+            "attempts": 0,
+            "status": PENDING,
+        },
+        ["source", "delivery_id"],
+    )
+
+
+def enqueue_outbox(
+    conn: Connection,
+    pair_id: str,
+    connector: str,
+    stream: str,
+    operation: str,
+    idempotency_key: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> bool:
+    return insert_ignore(
+        conn,
+        outbox,
+        {
+            "pair_id": pair_id,
+            "connector": connector,
+            "stream": stream,
+            "operation": operation,
+            "idempotency_key": idempotency_key,
+            "payload": payload,
+            "created_at": now,
+            "attempts": 0,
+            "status": PENDING,
+        },
+        ["idempotency_key"],
+    )
+
+
+def claim(
+    conn: Connection, table: Table, owner: str, limit: int, now: datetime, claim_ttl_s: float
+) -> list[Row[Any]]:
+    """Claim up to ``limit`` pending rows due now, oldest first; returns the claimed rows."""
+    c = table.c
+    pick = (
+        select(c.id)
+        .where(
+            c.status == PENDING,
+            or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now),
+            or_(c.claimed_until.is_(None), c.claimed_until <= now),
+        )
+        .order_by(c.id)
+        .limit(max(0, limit))
+        .with_for_update(skip_locked=True)  # rendered on PostgreSQL only
+    )
+    ids = list(conn.execute(pick).scalars())
+    if not ids:
+        return []
+    conn.execute(
+        update(table)
+        .where(c.id.in_(ids))
+        .values(claimed_by=owner, claimed_until=now + timedelta(seconds=claim_ttl_s))
+    )
+    return list(conn.execute(select(table).where(c.id.in_(ids)).order_by(c.id)))
+
+
+def mark_done(conn: Connection, table: Table, item_id: int) -> None:
+    conn.execute(
+        update(table)
+        .where(table.c.id == item_id)
+        .values(status=DONE, claimed_by=None, claimed_until=None, next_attempt_at=None)
+    )
+
+
+def mark_failed(conn: Connection, table: Table, item_id: int, error: str, retry_at: datetime | None) -> None:
+    """Count the attempt; retry at ``retry_at``, or make it a dead letter when there is none."""
+    conn.execute(
+        update(table)
+        .where(table.c.id == item_id)
+        .values(
+            attempts=table.c.attempts + 1,
+            last_error=error,
+            status=PENDING if retry_at is not None else DEAD,
+            next_attempt_at=retry_at,
+            claimed_by=None,
+            claimed_until=None,
+        )
+    )
+
+
+def retry_dead(conn: Connection, table: Table, item_id: int) -> bool:
+    """A dead letter goes back to pending, due now, with a fresh attempt budget."""
+    result = conn.execute(
+        update(table)
+        .where(table.c.id == item_id, table.c.status == DEAD)
+        .values(status=PENDING, attempts=0, next_attempt_at=None, claimed_by=None, claimed_until=None)
+    )
+    return result.rowcount == 1
+
+
+def list_items(conn: Connection, table: Table, status: str | None, limit: int) -> list[Row[Any]]:
+    """Newest first."""
+    stmt = select(table).order_by(table.c.id.desc()).limit(max(0, limit))
+    if status is not None:
+        stmt = stmt.where(table.c.status == status)
+    return list(conn.execute(stmt))
+
+
+def to_inbox_item(row: Row[Any]) -> InboxItem:
+    m = row._mapping
+    return InboxItem(
+        id=int(m["id"]),
+        source=m["source"],
+        delivery_id=m["delivery_id"],
+        received_at=m["received_at"],
+        headers=dict(m["headers"]),
+        body=bytes(m["body"]),
+        attempts=int(m["attempts"]),
+        status=m["status"],
+        last_error=m["last_error"],
+        next_attempt_at=m["next_attempt_at"],
+    )
+
+
+def to_outbox_item(row: Row[Any]) -> OutboxItem:
+    m = row._mapping
+    return OutboxItem(
+        id=int(m["id"]),
+        pair_id=m["pair_id"],
+        connector=m["connector"],
+        stream=m["stream"],
+        operation=m["operation"],
+        idempotency_key=m["idempotency_key"],
+        payload=dict(m["payload"]),
+        created_at=m["created_at"],
+        attempts=int(m["attempts"]),
+        status=m["status"],
+        last_error=m["last_error"],
+        next_attempt_at=m["next_attempt_at"],
+    )

@@ -1,0 +1,288 @@
+"""``SqlStore``: the :class:`~app.storage.protocol.Store` on SQLAlchemy Core, for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.models import Record, Tombstone
+from app.storage import leases, people, queues, records, runs, syncstate
+from app.storage.engine import IMMEDIATE, gate_for
+from app.storage.protocol import (
+    BaselineRow,
+    CursorKey,
+    CursorState,
+    InboxItem,
+    LinkRow,
+    OutboxItem,
+    RecordQuery,
+    RunRecord,
+    RunStatus,
+    Store,
+    Transaction,
+)
+from app.storage.tables import inbox, outbox
+from app.storage.types import utcnow
+
+__all__ = ["DEFAULT_CLAIM_TTL_S", "Clock", "SqlStore", "SqlTransaction"]
+
+DEFAULT_CLAIM_TTL_S = 300.0
+"""How long a claimed inbox/outbox row stays invisible to other claimers if its claimer never reports back."""
+
+Clock = Callable[[], datetime]
+"""Where the store reads the time (UTC, timezone-aware)."""
+
+
+class SqlTransaction:
+    """Writes on one open database transaction (see :meth:`SqlStore.transaction`)."""
+
+    def __init__(self, conn: Connection, now: Clock) -> None:
+        self._conn = conn
+        self._now = now
+
+    @property
+    def connection(self) -> Connection:
+        return self._conn
+
+    def upsert_record(self, record: Record, run_id: str | None = None) -> None:
+        records.upsert_record(self._conn, record, run_id)
+
+    def tombstone_record(self, hub_id: str, tombstone: Tombstone, run_id: str | None = None) -> bool:
+        return records.tombstone_record(self._conn, hub_id, tombstone, run_id)
+
+    def set_cursor(self, key: CursorKey, value: str | None, *, full_sync_done: bool = False) -> None:
+        syncstate.set_cursor(self._conn, key, value, full_sync_done, self._now())
+
+    def put_baseline(self, row: BaselineRow) -> None:
+        syncstate.put_baseline(self._conn, row)
+
+    def delete_baseline(self, pair_id: str, a_id: str) -> None:
+        syncstate.delete_baseline(self._conn, pair_id, a_id)
+
+    def put_link(self, from_record: str, to_record: str, kind: str, derived_by: str) -> None:
+        records.put_link(self._conn, from_record, to_record, kind, derived_by, self._now())
+
+    def enqueue_outbox(
+        self,
+        pair_id: str,
+        connector: str,
+        stream: str,
+        operation: str,
+        idempotency_key: str,
+        payload: dict[str, Any],
+    ) -> bool:
+        return queues.enqueue_outbox(
+            self._conn, pair_id, connector, stream, operation, idempotency_key, payload, self._now()
+        )
+
+
+class SqlStore:
+    """The hub's store. Build it with :func:`app.storage.create_store`; thread-safe.
+
+    ``now`` is the clock for every timestamp the store sets itself (cursor times, lease
+    expiry, queue due times, claim deadlines), so tests can move time.
+    """
+
+    def __init__(
+        self, engine: Engine, *, now: Clock = utcnow, claim_ttl_s: float = DEFAULT_CLAIM_TTL_S
+    ) -> None:
+        self._engine = engine
+        self._now = now
+        self._claim_ttl_s = claim_ttl_s
+        self._gate = gate_for(engine)
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """One write transaction: committed on a clean exit, rolled back on an exception."""
+        with self._gate.hold(), self._engine.connect() as conn:
+            conn.execution_options(**{IMMEDIATE: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        with self._engine.connect() as conn:
+            yield conn
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlTransaction]:
+        with self._writing() as conn:
+            yield SqlTransaction(conn, self._now)
+
+    def ping(self) -> bool:
+        try:
+            with self._reading() as conn:
+                return bool(conn.execute(text("SELECT 1")).scalar_one() == 1)
+        except SQLAlchemyError:
+            return False
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # --- records -----------------------------------------------------------------------------
+
+    def get_record(self, hub_id: str) -> Record | None:
+        return self.get_records([hub_id]).get(hub_id)
+
+    def get_records(self, hub_ids: Sequence[str]) -> dict[str, Record]:
+        with self._reading() as conn:
+            return records.get_records(conn, hub_ids)
+
+    def live_refs(self, connector: str, stream: str, partition: str) -> dict[str, str | None]:
+        with self._reading() as conn:
+            return records.live_refs(conn, connector, stream, partition)
+
+    def count_records(
+        self, connector: str | None = None, stream: str | None = None, include_deleted: bool = False
+    ) -> int:
+        with self._reading() as conn:
+            return records.count_records(conn, connector, stream, include_deleted)
+
+    def search_records(self, query: RecordQuery) -> list[Record]:
+        with self._reading() as conn:
+            return records.search_records(conn, query)
+
+    def iter_records(
+        self, connector: str, stream: str | None = None, include_deleted: bool = True
+    ) -> Iterator[Record]:
+        return records.iter_records(self._engine, connector, stream, include_deleted)
+
+    def links_for(self, hub_id: str) -> list[LinkRow]:
+        with self._reading() as conn:
+            return records.links_for(conn, hub_id)
+
+    def record_lineage(self, hub_id: str) -> str | None:
+        with self._reading() as conn:
+            return records.record_lineage(conn, hub_id)
+
+    # --- cursors -----------------------------------------------------------------------------
+
+    def get_cursor(self, key: CursorKey) -> CursorState | None:
+        with self._reading() as conn:
+            return syncstate.get_cursor(conn, key)
+
+    def list_cursors(self, connector: str | None = None) -> list[CursorState]:
+        with self._reading() as conn:
+            return syncstate.list_cursors(conn, connector)
+
+    # --- runs --------------------------------------------------------------------------------
+
+    def save_run(self, run: RunRecord) -> None:
+        with self._writing() as conn:
+            runs.save_run(conn, run)
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        with self._reading() as conn:
+            return runs.get_run(conn, run_id)
+
+    def list_runs(
+        self, pair_id: str | None = None, status: RunStatus | None = None, limit: int = 50
+    ) -> list[RunRecord]:
+        with self._reading() as conn:
+            return runs.list_runs(conn, pair_id, status, limit)
+
+    # --- leases ------------------------------------------------------------------------------
+
+    def acquire_lease(self, name: str, owner: str, ttl_s: float) -> bool:
+        with self._writing() as conn:
+            return leases.acquire_lease(conn, name, owner, ttl_s, self._now())
+
+    def release_lease(self, name: str, owner: str) -> None:
+        with self._writing() as conn:
+            leases.release_lease(conn, name, owner)
+
+    # --- two-way baseline --------------------------------------------------------------------
+
+    def baseline(self, pair_id: str) -> Mapping[str, BaselineRow]:
+        with self._reading() as conn:
+            return syncstate.baseline(conn, pair_id)
+
+    # --- webhook inbox -----------------------------------------------------------------------
+
+    def inbox_put(self, source: str, delivery_id: str, headers: dict[str, str], body: bytes) -> bool:
+        with self._writing() as conn:
+            return queues.inbox_put(conn, source, delivery_id, headers, body, self._now())
+
+    def inbox_claim(self, owner: str, limit: int = 20) -> list[InboxItem]:
+        with self._writing() as conn:
+            rows = queues.claim(conn, inbox, owner, limit, self._now(), self._claim_ttl_s)
+        return [queues.to_inbox_item(r) for r in rows]
+
+    def inbox_done(self, item_id: int) -> None:
+        with self._writing() as conn:
+            queues.mark_done(conn, inbox, item_id)
+
+    def inbox_failed(self, item_id: int, error: str, retry_at: datetime | None) -> None:
+        with self._writing() as conn:
+            queues.mark_failed(conn, inbox, item_id, error, retry_at)
+
+    def inbox_list(self, status: str | None = None, limit: int = 50) -> list[InboxItem]:
+        with self._reading() as conn:
+            return [queues.to_inbox_item(r) for r in queues.list_items(conn, inbox, status, limit)]
+
+    def inbox_retry(self, item_id: int) -> bool:
+        with self._writing() as conn:
+            return queues.retry_dead(conn, inbox, item_id)
+
+    # --- outbox ------------------------------------------------------------------------------
+
+    def outbox_claim(self, owner: str, limit: int = 20) -> list[OutboxItem]:
+        with self._writing() as conn:
+            rows = queues.claim(conn, outbox, owner, limit, self._now(), self._claim_ttl_s)
+        return [queues.to_outbox_item(r) for r in rows]
+
+    def outbox_done(self, item_id: int) -> None:
+        with self._writing() as conn:
+            queues.mark_done(conn, outbox, item_id)
+
+    def outbox_failed(self, item_id: int, error: str, retry_at: datetime | None) -> None:
+        with self._writing() as conn:
+            queues.mark_failed(conn, outbox, item_id, error, retry_at)
+
+    def outbox_list(self, status: str | None = None, limit: int = 50) -> list[OutboxItem]:
+        with self._reading() as conn:
+            return [queues.to_outbox_item(r) for r in queues.list_items(conn, outbox, status, limit)]
+
+    # --- people ------------------------------------------------------------------------------
+
+    def upsert_account(
+        self, system: str, account_id: str, email: str | None, email_verified: bool, display_name: str | None
+    ) -> str:
+        with self._writing() as conn:
+            return people.upsert_account(
+                conn, system, account_id, email, email_verified, display_name, self._now()
+            )
+
+    def set_identity_override(self, system: str, account_id: str, person_id: str) -> None:
+        with self._writing() as conn:
+            people.set_identity_override(conn, system, account_id, person_id, self._now())
+
+    def list_people(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        with self._reading() as conn:
+            return people.list_people(conn, limit, offset)
+
+
+if TYPE_CHECKING:
+    # mypy proves the classes satisfy the protocols the rest of the hub codes against.
+    def _is_store(s: SqlStore) -> Store:
+        return s
+
+    def _is_transaction(t: SqlTransaction) -> Transaction:
+        return t
