@@ -48,7 +48,7 @@ class Simulator:
             lifespan=self._lifespan,
         )
         self._install_admin_routes()
-        self.app.add_middleware(_ChaosAndLog, simulator=self)  # type: ignore[arg-type]
+        self.app.add_middleware(_ChaosAndLog, simulator=self)
         self.app.add_exception_handler(404, self._not_found)  # type: ignore[arg-type]
         self.reset()
 

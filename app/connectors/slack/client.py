@@ -1,0 +1,92 @@
+"""Calls to the Slack Web API through slack_sdk, from worker threads, with hub retries.
+
+slack_sdk is built with ``retry_handlers=[]``: its default connection-error retry and
+its optional ``RateLimitErrorRetryHandler`` would retry inside the worker thread,
+invisible to our pacing, our call counts and our logs. Instead every failure is mapped
+to a hub error here and :func:`with_retries` decides: a 429 waits at least its
+``Retry-After`` (never less), a 5xx or network error backs off, anything else fails.
+"""
+
+from __future__ import annotations
+
+import ssl
+import urllib.error
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
+
+from app.connectors.common import BlockingCalls, RetryPolicy, with_retries
+from app.connectors.slack.errors import hub_error
+from app.errors import TransientError
+from app.settings import SlackSettings
+
+__all__ = ["SlackAnswer", "SlackClient"]
+
+SLACK_API = "https://slack.com/api/"
+
+
+@dataclass(frozen=True)
+class SlackAnswer:
+    data: dict[str, Any]
+    headers: Mapping[str, str]
+    """Lower-case header names."""
+
+
+class SlackClient:
+    def __init__(self, settings: SlackSettings, policy: RetryPolicy | None = None) -> None:
+        base = (settings.base_url or SLACK_API).rstrip("/") + "/"
+        if not base.endswith("/api/"):
+            base += "api/"
+        context = ssl.create_default_context(cafile=str(settings.ca_file)) if settings.ca_file else None
+        self._web = WebClient(token=settings.bot_token.get_secret_value(), base_url=base,
+                              timeout=int(settings.timeout_s), ssl=context, retry_handlers=[])
+        self._calls = BlockingCalls(settings.max_concurrency)
+        self._policy = policy or RetryPolicy()
+
+    @property
+    def calls(self) -> int:
+        """Vendor requests made so far, retries included."""
+        return self._calls.calls
+
+    async def call(self, method: str, **params: Any) -> SlackAnswer:
+        """Call ``method`` with form arguments (reads); raises hub errors only."""
+        args = {k: _form_value(v) for k, v in params.items() if v is not None}
+        return await with_retries(lambda: self._calls.run(self._send, method, args, False), self._policy,
+                                  what=f"slack {method}")
+
+    async def write(self, method: str, **body: Any) -> SlackAnswer:
+        """Call ``method`` with a JSON body (writes: ``metadata`` and ``blocks`` stay structured)."""
+        args = {k: v for k, v in body.items() if v is not None}
+        return await with_retries(lambda: self._calls.run(self._send, method, args, True), self._policy,
+                                  what=f"slack {method}")
+
+    def _send(self, method: str, args: dict[str, Any], as_json: bool) -> SlackAnswer:
+        try:
+            if as_json:
+                response = self._web.api_call(method, json=args)
+            else:
+                response = self._web.api_call(method, params=args)
+        except SlackApiError as exc:
+            answer = exc.response
+            data = answer.data if isinstance(answer.data, dict) else {}
+            raise hub_error(answer.status_code, data, _lower(answer.headers)) from exc
+        except (urllib.error.URLError, TimeoutError, ConnectionError, SlackRequestError) as exc:
+            raise TransientError(f"slack {method}: {exc}") from exc
+        data = response.data if isinstance(response.data, dict) else {}
+        return SlackAnswer(data, _lower(response.headers))
+
+
+def _lower(headers: Mapping[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in headers.items():
+        out[str(key).lower()] = str(value[0] if isinstance(value, list) and value else value)
+    return out
+
+
+def _form_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
