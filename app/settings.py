@@ -2,8 +2,8 @@
 
 Nested keys use ``__`` in the environment (``PASSERELLE_SERVER__PORT=9000``). Secrets are
 ``SecretStr`` and may come from the environment, the YAML file, or files in
-``PASSERELLE_SECRETS_DIR`` (one file per key, named like the environment variable
-without the prefix, e.g. ``admin_token``). Build settings with :func:`load_settings`;
+``PASSERELLE_SECRETS_DIR`` (one file per top-level key, named like its environment
+variable, e.g. ``PASSERELLE_ADMIN_TOKEN``: the Docker/Kubernetes secrets convention). Build settings with :func:`load_settings`;
 there is no import-time global.
 """
 
@@ -113,6 +113,8 @@ class GoogleCalendarSettings(_ConnectorBase):
     client_id: str | None = None
     client_secret: SecretStr | None = None
     access_token: SecretStr | None = None
+    token_uri: str | None = None
+    """OAuth token endpoint for refreshes; Google's (``https://oauth2.googleapis.com/token``) when unset."""
     calendars: list[str] = Field(default_factory=list)
     channel_token: SecretStr | None = None
 
