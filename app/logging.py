@@ -108,3 +108,6 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Per-request lines from the HTTP client and job bookkeeping drown the hub's own events.
+    for noisy in ("httpx", "httpcore", "apscheduler", "jira", "alembic.runtime.migration", "googleapiclient.discovery"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
