@@ -19,6 +19,7 @@ from app.models import Record, RecordKind, Tombstone
 
 __all__ = [
     "BaselineRow",
+    "ChangeStats",
     "CursorKey",
     "CursorState",
     "InboxItem",
@@ -28,6 +29,7 @@ __all__ = [
     "RunRecord",
     "RunStatus",
     "Store",
+    "SubscriptionRow",
     "Transaction",
 ]
 
@@ -155,6 +157,40 @@ class RecordQuery:
     include_deleted: bool = False
     limit: int = 50
     offset: int = 0
+
+
+@dataclass(frozen=True)
+class SubscriptionRow:
+    """A webhook subscription the hub holds at a vendor (Jira webhook, Google channel, Graph subscription).
+
+    ``vendor`` is the intake source (``jira``, ``google``, ``graph``); ``external_id`` the
+    vendor's id for it; ``resource`` what the vendor needs to stop or renew it (Google
+    ``resourceId``, Graph resource path); ``status``: ``active`` | ``stopping`` | ``failed``.
+    """
+
+    vendor: str
+    external_id: str
+    connector: str
+    stream: str
+    partition: str
+    status: str
+    created_at: datetime
+    expires_at: datetime | None = None
+    resource: str | None = None
+    address: str | None = None
+    renewed_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeStats:
+    """Freshness of one connector's records changed in a window (see :mod:`app.storage.freshness`)."""
+
+    changes: int
+    by_webhook: int
+    lag_p50_s: float | None
+    lag_p95_s: float | None
+    lag_max_s: float | None
 
 
 class Transaction(Protocol):
@@ -295,4 +331,26 @@ class Store(Protocol):
 
     def list_people(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         """Each person with display name, emails and accounts."""
+        ...
+
+    # --- webhook subscriptions ---------------------------------------------------------------
+    def put_subscription(self, row: SubscriptionRow) -> None:
+        """Insert or replace the row with ``(row.vendor, row.external_id)``."""
+        ...
+
+    def get_subscription(self, vendor: str, external_id: str) -> SubscriptionRow | None: ...
+
+    def list_subscriptions(
+        self, connector: str | None = None, status: str | None = None
+    ) -> list[SubscriptionRow]:
+        """Ordered by connector, stream, partition, creation."""
+        ...
+
+    def delete_subscription(self, vendor: str, external_id: str) -> bool:
+        """False when there was no such row."""
+        ...
+
+    # --- freshness ---------------------------------------------------------------------------
+    def change_stats(self, connector: str, stream: str | None, since: datetime) -> ChangeStats:
+        """Lag and webhook coverage of the connector's records changed since ``since``."""
         ...

@@ -11,10 +11,11 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.models import Record, Tombstone
-from app.storage import leases, people, queues, records, runs, syncstate
+from app.storage import freshness, leases, people, queues, records, runs, subscriptions, syncstate
 from app.storage.engine import IMMEDIATE, gate_for
 from app.storage.protocol import (
     BaselineRow,
+    ChangeStats,
     CursorKey,
     CursorState,
     InboxItem,
@@ -24,6 +25,7 @@ from app.storage.protocol import (
     RunRecord,
     RunStatus,
     Store,
+    SubscriptionRow,
     Transaction,
 )
 from app.storage.tables import inbox, outbox
@@ -277,6 +279,32 @@ class SqlStore:
     def list_people(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         with self._reading() as conn:
             return people.list_people(conn, limit, offset)
+
+    # --- webhook subscriptions ---------------------------------------------------------------
+
+    def put_subscription(self, row: SubscriptionRow) -> None:
+        with self._writing() as conn:
+            subscriptions.put_subscription(conn, row)
+
+    def get_subscription(self, vendor: str, external_id: str) -> SubscriptionRow | None:
+        with self._reading() as conn:
+            return subscriptions.get_subscription(conn, vendor, external_id)
+
+    def list_subscriptions(
+        self, connector: str | None = None, status: str | None = None
+    ) -> list[SubscriptionRow]:
+        with self._reading() as conn:
+            return subscriptions.list_subscriptions(conn, connector, status)
+
+    def delete_subscription(self, vendor: str, external_id: str) -> bool:
+        with self._writing() as conn:
+            return subscriptions.delete_subscription(conn, vendor, external_id)
+
+    # --- freshness ---------------------------------------------------------------------------
+
+    def change_stats(self, connector: str, stream: str | None, since: datetime) -> ChangeStats:
+        with self._reading() as conn:
+            return freshness.change_stats(conn, connector, stream, since)
 
 
 if TYPE_CHECKING:

@@ -36,6 +36,7 @@ __all__ = [
     "people",
     "records",
     "runs",
+    "subscriptions",
 ]
 
 metadata = MetaData(
@@ -220,4 +221,24 @@ leases = Table(
     Column("owner", String(255), nullable=False),
     Column("acquired_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# Webhook subscriptions the hub registered at vendors (Jira webhooks, Google channels, Graph
+# subscriptions): persisted so a restart renews them instead of registering duplicates.
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("vendor", String(32), primary_key=True),
+    Column("external_id", String(255), primary_key=True),
+    Column("connector", String(128), nullable=False),
+    Column("stream", String(128), nullable=False),
+    Column("partition", String(255), nullable=False, server_default=""),
+    Column("resource", Text, nullable=True),
+    Column("address", Text, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("renewed_at", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index(None, "connector", "stream", "partition"),
 )

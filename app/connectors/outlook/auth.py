@@ -9,6 +9,7 @@ current token is replaced as a whole (one tuple), so nobody reads a half-written
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import time
 from pathlib import Path
@@ -35,7 +36,7 @@ class TokenProvider(Protocol):
     def acquisitions(self) -> int: ...
 
 
-class _CachedToken:
+class _CachedToken(abc.ABC):
     """Shared lock and atomic storage; subclasses implement ``_acquire`` (blocking or not)."""
 
     def __init__(self) -> None:
@@ -57,8 +58,9 @@ class _CachedToken:
             self._current = (value, time.monotonic() + max(0.0, lifetime - _EARLY_REFRESH_S))
             return value
 
+    @abc.abstractmethod
     async def _acquire(self, force_refresh: bool) -> tuple[str, float]:
-        raise NotImplementedError
+        """A fresh (token, lifetime in seconds) from the identity provider."""
 
     async def aclose(self) -> None:
         return None
