@@ -60,16 +60,20 @@ async def test_ready_when_store_answers_and_scheduler_runs(client: httpx.AsyncCl
     assert response.json() == {"store": True, "scheduler": True}
 
 
-async def test_triggered_sync_shows_in_status_with_counts(client: httpx.AsyncClient) -> None:
+async def test_startup_run_then_triggered_run_show_in_status_with_counts(client: httpx.AsyncClient) -> None:
+    startup = await wait_for_run(client, "mem-items")
+    assert startup[0]["trigger"] == "startup"
+    assert startup[0]["created"] == 12
     response = await client.post("/api/pairs/mem-items/sync")
     assert response.status_code == 202
-    runs = await wait_for_run(client, "mem-items")
+    runs = await wait_for_run(client, "mem-items", count=2)
+    assert runs[0]["trigger"] == "admin"
+    assert (runs[0]["status"], runs[0]["created"], runs[0]["deleted"]) == ("succeeded", 0, 0)
     status = (await client.get("/api/status")).json()
     pair = status["pairs"][0]
     assert pair["id"] == "mem-items"
     assert pair["state"] == "ok"
     assert pair["last_run"]["run_id"] == runs[0]["run_id"]
-    assert pair["last_run"]["created"] == 12
     assert pair["records"] == 12
     assert pair["cursor_age_s"] is not None
     assert pair["next_run_at"] is not None
@@ -103,6 +107,6 @@ def test_demo_mode_allows_a_well_known_token(tmp_path: Path) -> None:
 
 async def test_start_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     app = create_app(memory_settings(tmp_path))
-    with pytest.raises(ConfigError, match="migration"):
+    with pytest.raises(ConfigError, match="passerelle db upgrade"):
         async with app.router.lifespan_context(app):
             pass

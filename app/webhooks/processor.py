@@ -1,0 +1,240 @@
+"""Inbox processing: turn stored deliveries into targeted syncs, in the background.
+
+A delivery is claimed (``inbox_claim``), parsed by its connector's receiver into hints,
+and each hint becomes work: named ids are fetched and written at once
+(:func:`~app.webhooks.targeted.apply_hint`); a hint naming no ids, and any two-way
+pair touching the records, asks the scheduler for a run of the pairs reading that
+stream (``trigger="webhook"``; bursts collapse into one run). Graph lifecycle events go
+to the subscription manager.
+
+A failure retries with exponential backoff; after ``webhooks.max_attempts`` the
+delivery becomes a dead letter (an admin can retry it). Deliveries are processed
+concurrently, each with a time limit, so a slow or failing one never blocks others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import structlog
+
+from app.connectors.base import WebhookHint
+from app.errors import RateLimited
+from app.hub import Hub
+from app.storage.freshness import WEBHOOK_WRITER_PREFIX
+from app.storage.protocol import InboxItem
+from app.sync.runs import Clock, utc_now
+from app.webhooks.headers import CONNECTOR_HEADER, Headers
+from app.webhooks.receivers import ReceiverSet
+from app.webhooks.sources import Source
+from app.webhooks.targeted import PartitionBusy, apply_hint
+
+__all__ = ["InboxProcessor", "LifecycleHandler", "lineage_of", "retry_delay"]
+
+log = structlog.get_logger(__name__)
+
+LifecycleHandler = Callable[[InboxItem], Awaitable[None]]
+"""Handles one Graph lifecycle delivery (the subscription manager's ``on_lifecycle``)."""
+
+
+def retry_delay(
+    exc: BaseException, attempts: int, max_attempts: int, base_s: float, cap_s: float
+) -> float | None:
+    """Seconds until the next attempt after ``attempts`` failures, or None for a dead letter.
+
+    Exponential (``base_s * 2**(attempts-1)``, at most ``cap_s``), never before a vendor's
+    ``Retry-After``. A partition busy with a sync is not the delivery's fault: it is retried
+    soon and never dead-lettered.
+    """
+    if isinstance(exc, PartitionBusy):
+        return float(min(cap_s, base_s * 2 ** min(attempts - 1, 3)))
+    if attempts >= max_attempts:
+        return None
+    delay = float(min(cap_s, base_s * 2 ** (attempts - 1)))
+    if isinstance(exc, RateLimited):
+        delay = max(delay, exc.retry_after)
+    return delay
+
+
+def lineage_of(item: InboxItem) -> str:
+    """The writer recorded on the records a delivery wrote: ``webhook:<source>:<delivery id>``."""
+    return f"{WEBHOOK_WRITER_PREFIX}{item.source}:{item.delivery_id}"
+
+
+class InboxProcessor:
+    def __init__(
+        self,
+        hub: Hub,
+        receivers: ReceiverSet,
+        *,
+        on_lifecycle: LifecycleHandler | None = None,
+        clock: Clock = utc_now,
+        batch: int = 20,
+        concurrency: int = 4,
+        idle_poll_s: float = 1.0,
+        item_timeout_s: float = 120.0,
+        backoff_base_s: float = 2.0,
+        backoff_max_s: float = 900.0,
+    ) -> None:
+        self._hub = hub
+        self._receivers = receivers
+        self._on_lifecycle = on_lifecycle
+        self._clock = clock
+        self._batch = batch
+        self._slots = asyncio.Semaphore(concurrency)
+        self._idle_poll_s = idle_poll_s
+        self._item_timeout_s = item_timeout_s
+        self._backoff_base_s = backoff_base_s
+        self._backoff_max_s = backoff_max_s
+        self.owner = f"inbox:{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the background loop (from the running event loop)."""
+        self._loop = asyncio.get_running_loop()
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="inbox-processor")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def notify(self) -> None:
+        """A delivery was stored: process it now rather than at the next poll. Thread-safe."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                handled = await self.run_once()
+            except Exception as exc:  # the store is down: keep the loop alive, try again later
+                log.error("inbox.loop_failed", error=repr(exc))
+                handled = 0
+            if handled:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._idle_poll_s)
+            self._wake.clear()
+
+    # --- work ---------------------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Claim and process one batch of due deliveries; returns how many were claimed."""
+        items = await asyncio.to_thread(self._hub.db.inbox_claim, self.owner, self._batch)
+        if items:
+            await asyncio.gather(*(self._guarded(item) for item in items))
+        return len(items)
+
+    async def drain(self, max_batches: int = 100) -> int:
+        """Process until nothing is due (tests, CLI); returns how many deliveries were claimed."""
+        total = 0
+        for _ in range(max_batches):
+            claimed = await self.run_once()
+            total += claimed
+            if not claimed:
+                break
+        return total
+
+    async def _guarded(self, item: InboxItem) -> None:
+        async with self._slots:
+            with structlog.contextvars.bound_contextvars(source=item.source, delivery_id=item.delivery_id):
+                try:
+                    await asyncio.wait_for(self.process(item), self._item_timeout_s)
+                except Exception as exc:
+                    await self._failed(item, exc)
+                else:
+                    await asyncio.to_thread(self._hub.db.inbox_done, item.id)
+                    log.info("inbox.done", attempts=item.attempts + 1)
+
+    async def process(self, item: InboxItem) -> None:
+        """Do what one delivery asks; raises when it should be retried."""
+        headers = Headers(item.headers)
+        name = headers.get(CONNECTOR_HEADER)
+        if not name:
+            raise ValueError(f"delivery {item.id} names no connector")
+        receiver = self._receivers.get(name)
+        hints = await asyncio.to_thread(receiver.parse, headers, item.body)
+        for hint in hints:
+            if hint.answer is None:
+                await self._apply(item, name, hint)
+        if item.source == Source.GRAPH_LIFECYCLE.value:
+            # After the hints (a ``missed`` resync): renewing or recreating may drop the old subscription.
+            if self._on_lifecycle is None:
+                raise RuntimeError("no subscription manager to handle Graph lifecycle events")
+            await self._on_lifecycle(item)
+
+    async def _apply(self, item: InboxItem, name: str, hint: WebhookHint) -> None:
+        connector = self._hub.connectors.get(name)
+        if connector is None:
+            raise RuntimeError(f"connector {name!r} is not open")
+        if hint.external_ids or hint.deleted_ids:
+            counts = await apply_hint(
+                self._hub.db,
+                connector,
+                hint,
+                lineage=lineage_of(item),
+                received_at=item.received_at,
+                clock=self._clock,
+                lease_ttl_s=self._hub.settings.sync.lease_ttl_s,
+            )
+            log.info(
+                "inbox.applied",
+                connector=name,
+                stream=hint.stream,
+                partition=hint.partition,
+                created=counts.created,
+                updated=counts.updated,
+                deleted=counts.deleted,
+                unchanged=counts.unchanged,
+            )
+            self._request_runs(name, hint, two_way_only=True)
+        else:
+            self._request_runs(name, hint, two_way_only=False)
+
+    def _request_runs(self, name: str, hint: WebhookHint, *, two_way_only: bool) -> None:
+        """Ask for runs of the pairs reading ``name``/``hint.stream`` (two-way ones only, if told)."""
+        scheduler = self._hub.scheduler
+        for pair in self._hub.settings.pairs:
+            if not pair.enabled or (two_way_only and pair.mode != "two_way"):
+                continue
+            ends = [pair.source] + ([pair.target] if pair.target and pair.mode == "two_way" else [])
+            if not any(
+                e.connector == name
+                and e.stream == hint.stream
+                and (e.partitions is None or not hint.partition or hint.partition in e.partitions)
+                for e in ends
+            ):
+                continue
+            if scheduler is None or not scheduler.running:
+                raise RuntimeError(f"the scheduler is not running: cannot sync pair {pair.id!r}")
+            scheduler.run_now(pair.id, trigger="webhook")
+            log.info("inbox.run_requested", pair=pair.id)
+
+    async def _failed(self, item: InboxItem, exc: BaseException) -> None:
+        attempts = item.attempts + 1
+        error = f"{type(exc).__name__}: {exc}"
+        delay = retry_delay(
+            exc, attempts, self._hub.settings.webhooks.max_attempts, self._backoff_base_s, self._backoff_max_s
+        )
+        retry_at = None if delay is None else self._clock() + timedelta(seconds=delay)
+        await asyncio.to_thread(self._hub.db.inbox_failed, item.id, error, retry_at)
+        log.warning(
+            "inbox.failed",
+            attempts=attempts,
+            error=error,
+            dead=retry_at is None,
+            retry_at=retry_at.isoformat() if retry_at else None,
+        )
