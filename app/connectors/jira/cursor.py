@@ -30,13 +30,15 @@ class IssueCursor:
             return cls()
         try:
             data = json.loads(text)
-            return cls(int(data["updated_ms"]), {str(k): int(v) for k, v in data.get("seen", {}).items()})
+            updated = data["updated_ms"]
+            return cls(None if updated is None else int(updated),
+                       {str(k): int(v) for k, v in data.get("seen", {}).items()})
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise CursorInvalidated(f"unreadable jira cursor: {text[:80]!r}") from exc
 
-    def dump(self) -> str | None:
-        if self.updated_ms is None:
-            return None
+    def dump(self) -> str:
+        """Always a cursor, even before the first issue: an empty project read once must not read
+        as "never synced" (that would make every run a full read plus a census)."""
         return json.dumps({"updated_ms": self.updated_ms, "seen": self.seen}, separators=(",", ":"))
 
     def jql(self, project: str, overlap_ms: int) -> str:
