@@ -8,21 +8,24 @@ writes a page's records and the cursor after it in one such transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-from app.models import Record, RecordKind, Tombstone
+from app.models import Account, Record, RecordKind, Tombstone
 
 __all__ = [
     "BaselineRow",
     "ChangeStats",
     "CursorKey",
     "CursorState",
+    "DerivedLink",
     "InboxItem",
+    "KeyMatch",
+    "LinkDirection",
     "LinkRow",
     "OutboxItem",
     "RecordQuery",
@@ -148,6 +151,28 @@ class LinkRow:
 
 
 @dataclass(frozen=True)
+class DerivedLink:
+    """A link a derivation rule wants (see :meth:`Transaction.replace_links`)."""
+
+    from_record: str
+    to_record: str
+    kind: str
+
+
+LinkDirection = Literal["from", "to", "both"]
+"""Which links of a record :meth:`Transaction.replace_links` replaces: from it, to it, or both."""
+
+
+@dataclass(frozen=True)
+class KeyMatch:
+    """A live record found by a natural key or a key reference, with the key that matched."""
+
+    hub_id: str
+    connector: str
+    key: str
+
+
+@dataclass(frozen=True)
 class RecordQuery:
     kind: RecordKind | None = None
     connector: str | None = None
@@ -221,6 +246,34 @@ class Transaction(Protocol):
         """Queue a write; False when the idempotency key was already queued."""
         ...
 
+    # --- derivation (links and people; see app.sync.derive and app.storage.lookup) --------------
+    def find_live(self, kind: RecordKind, natural_keys: Collection[str]) -> list[KeyMatch]:
+        """Live records of ``kind`` whose natural key is one of ``natural_keys`` (this transaction's
+        writes included)."""
+        ...
+
+    def key_refs_to(self, rule: str, keys: Collection[str]) -> list[KeyMatch]:
+        """Live records in which ``rule`` found one of ``keys``."""
+        ...
+
+    def set_key_refs(self, rule: str, refs: Mapping[str, Collection[str]]) -> None:
+        """For each record (hub id -> keys), make the keys exactly those ``rule`` found in it."""
+        ...
+
+    def replace_links(
+        self, derived_by: str, wanted: Mapping[str, Collection[DerivedLink]], *,
+        direction: LinkDirection = "from",
+    ) -> None:
+        """For each record (hub id -> links), make the links exactly its ``derived_by`` links in
+        ``direction``; links kept keep their creation time, links of other rules are untouched."""
+        ...
+
+    def note_accounts(self, accounts: Sequence[Account], *, authoritative: bool = False) -> int:
+        """Record tool accounts seen in synced records and attach each to a person (as
+        :meth:`Store.upsert_account`); a non-authoritative sighting only adds what it knows.
+        Returns how many accounts were new or changed."""
+        ...
+
 
 class Store(Protocol):
     # --- lifecycle -------------------------------------------------------------------------
@@ -255,6 +308,10 @@ class Store(Protocol):
 
     def links_for(self, hub_id: str) -> list[LinkRow]:
         """Links from or to the record."""
+        ...
+
+    def find_by_natural_key(self, kind: RecordKind, natural_key: str) -> list[Record]:
+        """Live records of ``kind`` named ``natural_key`` (an issue key, an iCalUID), by hub id."""
         ...
 
     def record_lineage(self, hub_id: str) -> str | None:
@@ -328,6 +385,10 @@ class Store(Protocol):
         ...
 
     def set_identity_override(self, system: str, account_id: str, person_id: str) -> None: ...
+
+    def person_for_account(self, system: str, account_id: str) -> str | None:
+        """The person id the account belongs to, if the hub has seen the account."""
+        ...
 
     def list_people(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         """Each person with display name, emails and accounts."""

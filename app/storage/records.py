@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import PasserelleError
 from app.models import Record, Tombstone
+from app.storage.lookup import natural_key
 from app.storage.protocol import LinkRow, RecordQuery
 from app.storage.sql import insert_ignore, upsert
 from app.storage.tables import links, records
@@ -78,6 +79,7 @@ def _row_values(record: Record, writer: str | None) -> dict[str, Any]:
         "search_text": _search_text(record),
         "body": record.body.model_dump(mode="json"),
         "raw": record.raw,
+        "natural_key": natural_key(record),
     }
 
 

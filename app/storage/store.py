@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -10,15 +10,29 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.models import Record, Tombstone
-from app.storage import freshness, leases, people, queues, records, runs, subscriptions, syncstate
+from app.models import Account, Record, RecordKind, Tombstone
+from app.storage import (
+    freshness,
+    leases,
+    lookup,
+    people,
+    queues,
+    records,
+    runs,
+    sightings,
+    subscriptions,
+    syncstate,
+)
 from app.storage.engine import IMMEDIATE, gate_for
 from app.storage.protocol import (
     BaselineRow,
     ChangeStats,
     CursorKey,
     CursorState,
+    DerivedLink,
     InboxItem,
+    KeyMatch,
+    LinkDirection,
     LinkRow,
     OutboxItem,
     RecordQuery,
@@ -81,6 +95,24 @@ class SqlTransaction:
         return queues.enqueue_outbox(
             self._conn, pair_id, connector, stream, operation, idempotency_key, payload, self._now()
         )
+
+    def find_live(self, kind: RecordKind, natural_keys: Collection[str]) -> list[KeyMatch]:
+        return lookup.find_live(self._conn, kind, natural_keys)
+
+    def key_refs_to(self, rule: str, keys: Collection[str]) -> list[KeyMatch]:
+        return lookup.key_refs_to(self._conn, rule, keys)
+
+    def set_key_refs(self, rule: str, refs: Mapping[str, Collection[str]]) -> None:
+        lookup.set_key_refs(self._conn, rule, refs)
+
+    def replace_links(
+        self, derived_by: str, wanted: Mapping[str, Collection[DerivedLink]], *,
+        direction: LinkDirection = "from",
+    ) -> None:
+        lookup.replace_links(self._conn, derived_by, wanted, direction=direction, now=self._now())
+
+    def note_accounts(self, accounts: Sequence[Account], *, authoritative: bool = False) -> int:
+        return sightings.note_accounts(self._conn, accounts, authoritative=authoritative, now=self._now())
 
 
 class SqlStore:
@@ -173,6 +205,12 @@ class SqlStore:
     def record_lineage(self, hub_id: str) -> str | None:
         with self._reading() as conn:
             return records.record_lineage(conn, hub_id)
+
+    def find_by_natural_key(self, kind: RecordKind, natural_key: str) -> list[Record]:
+        with self._reading() as conn:
+            ids = [m.hub_id for m in lookup.find_live(conn, kind, [natural_key], deriving=False)]
+            found = records.get_records(conn, ids)
+        return [found[i] for i in ids if i in found]
 
     # --- cursors -----------------------------------------------------------------------------
 
@@ -275,6 +313,10 @@ class SqlStore:
     def set_identity_override(self, system: str, account_id: str, person_id: str) -> None:
         with self._writing() as conn:
             people.set_identity_override(conn, system, account_id, person_id, self._now())
+
+    def person_for_account(self, system: str, account_id: str) -> str | None:
+        with self._reading() as conn:
+            return sightings.person_for_account(conn, system, account_id)
 
     def list_people(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         with self._reading() as conn:

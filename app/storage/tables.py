@@ -29,6 +29,7 @@ __all__ = [
     "cursors",
     "identity_overrides",
     "inbox",
+    "key_refs",
     "leases",
     "links",
     "metadata",
@@ -72,7 +73,11 @@ records = Table(
     Column("search_text", Text, nullable=False, server_default=""),
     Column("body", JSON, nullable=False),
     Column("raw", JSON, nullable=False),
+    # What other records name this one by (a Jira issue key, a meeting's iCalUID), see
+    # app.storage.lookup.natural_key; null for kinds nothing refers to by name.
+    Column("natural_key", String(512), nullable=True),
     UniqueConstraint("connector", "stream", "external_id"),
+    Index(None, "kind", "natural_key"),
     Index(None, "kind", "updated_at"),
     Index(None, "connector", "stream", "partition"),
     Index(None, "updated_at"),
@@ -87,6 +92,17 @@ links = Table(
     Column("derived_by", String(128), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "to_record"),
+)
+
+# References by natural key that a derivation rule found in a record ("CHK-12" in a message),
+# resolved or not: the record they name may arrive later, or change its key.
+key_refs = Table(
+    "key_refs",
+    metadata,
+    Column("rule", String(64), primary_key=True),
+    Column("from_record", String(64), primary_key=True),
+    Column("ref_key", String(512), primary_key=True),
+    Index(None, "rule", "ref_key"),
 )
 
 cursors = Table(
