@@ -84,7 +84,9 @@ class TestMemoryConnectorContract(WritableConnectorContract):
         return MemoryDriver(memory)
 
 
-async def test_versions_grow_by_one_and_an_incremental_read_shows_the_tombstone(memory: MemoryConnector) -> None:
+async def test_versions_grow_by_one_and_an_incremental_read_shows_the_tombstone(
+    memory: MemoryConnector
+) -> None:
     _, cursor, _ = await read_all(memory, "items", "alpha", None)
     external_id = memory.add("items", "alpha", work_item())
     memory.edit("items", external_id, title="second")
@@ -96,7 +98,9 @@ async def test_versions_grow_by_one_and_an_incremental_read_shows_the_tombstone(
     assert changes[-1].tombstone is not None
 
 
-async def test_a_full_read_pages_by_page_size_and_resumes_from_a_mid_read_cursor(memory: MemoryConnector) -> None:
+async def test_a_full_read_pages_by_page_size_and_resumes_from_a_mid_read_cursor(
+    memory: MemoryConnector
+) -> None:
     _, _, pages = await read_all(memory, "items", "alpha", None)
     assert [len(p.changes) for p in pages] == [3, 2]  # 5 seeded items in alpha, pages of 3
     first = pages[0]
@@ -144,7 +148,9 @@ async def test_a_stale_if_version_is_refused_for_update_and_delete(memory: Memor
     assert created.external_id not in memory.live_items("items")
 
 
-async def test_the_origin_marker_stays_on_hub_writes_and_a_user_edit_clears_it(memory: MemoryConnector) -> None:
+async def test_the_origin_marker_stays_on_hub_writes_and_a_user_edit_clears_it(
+    memory: MemoryConnector
+) -> None:
     _, cursor, _ = await read_all(memory, "items", "beta", None)
     created = await memory.create("items", "beta", work_item(), origin="passerelle:p1")
     changes, cursor, _ = await read_all(memory, "items", "beta", cursor)
@@ -154,7 +160,9 @@ async def test_the_origin_marker_stays_on_hub_writes_and_a_user_edit_clears_it(m
     assert [c.raw["origin"] for c in changes] == [None]
 
 
-@pytest.mark.parametrize("error", [TransientError("503"), RateLimited("429", retry_after=0.0), ConfigError("401")])
+@pytest.mark.parametrize(
+    "error", [TransientError("503"), RateLimited("429", retry_after=0.0), ConfigError("401")]
+)
 async def test_fail_next_fails_exactly_that_many_calls(memory: MemoryConnector, error: Exception) -> None:
     memory.faults.fail_next("create", 2, lambda: error)
     for _ in range(2):

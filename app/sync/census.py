@@ -1,0 +1,95 @@
+"""The census: list a partition's live ids to infer deletes the change feed never reported.
+
+The mass-delete guard is the safety rail: a census that lists nothing while the hub
+holds live records (lost access, a wrong filter, a vendor outage answering ``[]``),
+or that would remove more than ``mass_delete_share`` of a partition of at least
+``mass_delete_min_items`` records, deletes nothing and flags the run
+``suspicious_mass_delete``; an admin then looks before anything is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+import structlog
+
+from app.connectors.common import RetryPolicy, with_retries
+from app.models import DeleteReason, Tombstone, hub_id_for
+from app.settings import SyncSettings
+from app.storage.protocol import RunRecord, Store
+from app.sync.pairs import Endpoint
+from app.sync.runs import Clock, cursor_label
+
+__all__ = ["CensusVerdict", "judge_census", "run_census"]
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class CensusVerdict:
+    """Which hub records vanished from the source, and whether deleting them is safe."""
+
+    missing: tuple[str, ...]
+    suspicious: bool
+    reason: str = ""
+
+
+def judge_census(hub_live: Collection[str], listed: Collection[str], settings: SyncSettings) -> CensusVerdict:
+    """Pure: compare the hub's live ids of a partition with the ids the source listed."""
+    listed_set = set(listed)
+    missing = tuple(sorted(i for i in hub_live if i not in listed_set))
+    if hub_live and not listed_set:
+        return CensusVerdict(missing, True, f"the source lists nothing while the hub holds {len(hub_live)}")
+    share = len(missing) / len(hub_live) if hub_live else 0.0
+    if len(hub_live) >= settings.mass_delete_min_items and share > settings.mass_delete_share:
+        return CensusVerdict(
+            missing, True,
+            f"{len(missing)} of {len(hub_live)} records ({share:.0%}) would vanish; "
+            f"the limit is {settings.mass_delete_share:.0%}",
+        )
+    return CensusVerdict(missing, False)
+
+
+async def _list_ids(endpoint: Endpoint, partition: str, run: RunRecord, retry: RetryPolicy) -> set[str]:
+    async def listing() -> set[str]:
+        ids: set[str] = set()
+        async for batch in endpoint.connector.list_refs(endpoint.stream, partition):
+            run.api_calls += 1
+            ids.update(ref.external_id for ref in batch)
+        return ids
+
+    return await with_retries(listing, retry, what=f"{endpoint.name}.list_refs")
+
+
+def _tombstone_missing(store: Store, endpoint: Endpoint, missing: Mapping[str, str], tombstone: Tombstone,
+                       run_id: str) -> int:
+    deleted = 0
+    with store.transaction() as tx:
+        for hub_id in missing.values():
+            if tx.tombstone_record(hub_id, tombstone, run_id):
+                deleted += 1
+    return deleted
+
+
+async def run_census(
+    store: Store, endpoint: Endpoint, partition: str, *, run: RunRecord, settings: SyncSettings,
+    retry: RetryPolicy, clock: Clock,
+) -> bool:
+    """Census one partition and tombstone what vanished, unless the guard trips. True when it tripped."""
+    listed = await _list_ids(endpoint, partition, run, retry)
+    hub_live = await asyncio.to_thread(store.live_refs, endpoint.name, endpoint.stream, partition)
+    verdict = judge_census(hub_live.keys(), listed, settings)
+    label = cursor_label(endpoint.key(partition))
+    if verdict.suspicious:
+        run.flags.append(f"suspicious_mass_delete:{label}")
+        log.warning("sync.census.suspicious_mass_delete", reason=verdict.reason, missing=len(verdict.missing))
+        return True
+    if verdict.missing:
+        tombstone = Tombstone(deleted_at=clock(), reason=DeleteReason.DELETED)
+        by_hub = {ext: hub_id_for(endpoint.name, endpoint.stream, ext) for ext in verdict.missing}
+        deleted = await asyncio.to_thread(_tombstone_missing, store, endpoint, by_hub, tombstone, run.run_id)
+        run.deleted += deleted
+        log.info("sync.census.deleted", deleted=deleted)
+    return False

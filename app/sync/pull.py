@@ -1,0 +1,207 @@
+"""Pull one partition into the hub: lease, read from the stored cursor, commit page by page, census.
+
+A dead cursor (``CursorInvalidated``) clears that partition's cursor and re-reads just
+that partition in full; a transient failure retries from the last committed cursor
+(so nothing is read twice into the counts or skipped); a config error propagates and
+fails the whole run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from enum import StrEnum
+
+import structlog
+
+from app.connectors.base import Page
+from app.connectors.common import RetryPolicy, with_retries
+from app.errors import CursorInvalidated, ErrorClass, TransientError
+from app.models import hub_id_for
+from app.settings import SyncSettings
+from app.storage.protocol import CursorKey, RunRecord, Store
+from app.sync.apply import commit_page, set_cursor
+from app.sync.census import run_census
+from app.sync.cursors import stored_cursor, unwrap_cursor
+from app.sync.leases import RunLeases, partition_lease_name
+from app.sync.pairs import Endpoint
+from app.sync.prepare import Outcome, Prepared, prepare_page
+from app.sync.runs import CENSUS_FLAG, Clock, cursor_label, fail_run
+
+__all__ = ["PartitionResult", "PullContext", "pull_partition"]
+
+log = structlog.get_logger(__name__)
+
+
+class PartitionResult(StrEnum):
+    DONE = "done"
+    SKIPPED = "skipped"  # another runner holds (or took over) the partition's lease
+    STOPPED = "stopped"  # the run was asked to stop between pages
+    FAILED = "failed"  # transient failure after retries; the run is failed, other partitions go on
+    SUSPICIOUS = "suspicious"  # the mass-delete guard tripped; nothing was deleted
+
+
+class _ReadEnd(StrEnum):
+    FINISHED = "finished"
+    STOPPED = "stopped"
+    LEASE_LOST = "lease_lost"
+
+
+@dataclass
+class PullContext:
+    """What every partition pull of one run shares."""
+
+    store: Store
+    run: RunRecord
+    settings: SyncSettings
+    clock: Clock
+    retry: RetryPolicy
+    leases: RunLeases
+    stop: asyncio.Event | None
+    census_due: bool = False
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+
+def _tally(run: RunRecord, prepared: list[Prepared]) -> None:
+    for item in prepared:
+        match item.outcome:
+            case Outcome.CREATED:
+                run.created += 1
+            case Outcome.UPDATED:
+                run.updated += 1
+            case Outcome.DELETED:
+                run.deleted += 1
+            case Outcome.UNCHANGED:
+                run.unchanged += 1
+            case Outcome.FAILED:
+                run.failed += 1
+                log.warning("sync.record.skipped", external_id=item.external_id, error=item.error)
+
+
+class _PartitionReader:
+    """Reads one partition's feed; ``cursor`` is always the last committed cursor."""
+
+    def __init__(self, ctx: PullContext, endpoint: Endpoint, partition: str, cursor: str | None,
+                 full_read: bool) -> None:
+        self.ctx = ctx
+        self.endpoint = endpoint
+        self.partition = partition
+        self.key: CursorKey = endpoint.key(partition)
+        self.cursor = cursor
+        self.full_read = full_read or cursor is None
+        self.stored: str | None = None
+        """The cursor as last committed to the store (marked during a full read)."""
+
+    async def read(self) -> _ReadEnd:
+        try:
+            return await self._pages()
+        except CursorInvalidated as exc:
+            if self.cursor is None:
+                raise
+            label = cursor_label(self.key)
+            log.warning("sync.cursor.invalidated", detail=str(exc))
+            self.ctx.run.flags.append(f"cursor_invalidated:{label}")
+            await asyncio.to_thread(set_cursor, self.ctx.store, self.key, None)
+            self.cursor = self.stored = None
+            self.full_read = True
+            return await self._pages()
+
+    async def _pages(self) -> _ReadEnd:
+        pages = self.endpoint.connector.read_changes(self.endpoint.stream, self.partition, self.cursor)
+        try:
+            async for page in pages:
+                await self._commit(page)
+                if self.ctx.stopping:
+                    return _ReadEnd.STOPPED
+                if not await self.ctx.leases.acquire(partition_lease_name(self.key)):
+                    return _ReadEnd.LEASE_LOST
+        finally:
+            aclose = getattr(pages, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        return _ReadEnd.FINISHED
+
+    async def _commit(self, page: Page) -> None:
+        ctx, end = self.ctx, self.endpoint
+        ctx.run.api_calls += page.api_calls
+        hub_ids = [hub_id_for(end.name, end.stream, c.external_id) for c in page.changes]
+        stored = await asyncio.to_thread(ctx.store.get_records, hub_ids) if hub_ids else {}
+        prepared = prepare_page(
+            page.changes, stored, connector=end.name, system=end.connector.system, stream=end.stream,
+            kind=end.spec.kind, partition=self.partition, fetched_at=ctx.clock(),
+        )
+        after = page.cursor_after
+        if after is not None:
+            after = stored_cursor(after, full_read=self.full_read)
+        await asyncio.to_thread(commit_page, ctx.store, prepared, key=self.key, cursor_after=after,
+                                run_id=ctx.run.run_id)
+        if page.cursor_after is not None:
+            self.cursor, self.stored = page.cursor_after, after
+        _tally(ctx.run, prepared)
+        log.debug("sync.page.committed", changes=len(page.changes), cursor_after=page.cursor_after)
+
+
+async def _read_through(
+    ctx: PullContext, endpoint: Endpoint, reader: _PartitionReader, label: str, *, catch_up: bool
+) -> PartitionResult:
+    """Read the partition to the end (after a catch-up pass, for a full resync), then census if due."""
+    passes = 2 if catch_up else 1
+    for n in range(passes):
+        if n == 1:
+            reader.cursor, reader.full_read = None, True
+        ended = await with_retries(reader.read, ctx.retry, what=f"{endpoint.name}.read_changes")
+        if ended is _ReadEnd.STOPPED:
+            return PartitionResult.STOPPED
+        if ended is _ReadEnd.LEASE_LOST:
+            ctx.run.flags.append(f"lease_lost:{label}")
+            return PartitionResult.SKIPPED
+        if reader.full_read:
+            break  # a dead cursor during the catch-up already turned it into the full read
+    if reader.full_read:
+        await asyncio.to_thread(set_cursor, ctx.store, reader.key, reader.cursor, full_sync_done=True)
+        reader.stored = reader.cursor
+    if not (reader.full_read or ctx.census_due):
+        return PartitionResult.DONE
+    if CENSUS_FLAG not in ctx.run.flags:
+        ctx.run.flags.append(CENSUS_FLAG)
+    suspicious = await run_census(ctx.store, endpoint, reader.partition, run=ctx.run, settings=ctx.settings,
+                                  retry=ctx.retry, clock=ctx.clock)
+    return PartitionResult.SUSPICIOUS if suspicious else PartitionResult.DONE
+
+
+async def pull_partition(
+    ctx: PullContext, endpoint: Endpoint, partition: str, *, full: bool
+) -> PartitionResult:
+    """Bring the hub up to date with one partition. ``ConfigError`` and bugs propagate."""
+    key = endpoint.key(partition)
+    label = cursor_label(key)
+    lease = partition_lease_name(key)
+    with structlog.contextvars.bound_contextvars(connector=endpoint.name, stream=endpoint.stream,
+                                                 partition=partition):
+        if not await ctx.leases.acquire(lease):
+            ctx.run.flags.append(f"lease_held:{label}")
+            log.info("sync.partition.skipped", reason="lease held by another runner")
+            return PartitionResult.SKIPPED
+        state = await asyncio.to_thread(ctx.store.get_cursor, key)
+        before = state.value if state is not None else None
+        ctx.run.cursor_before[label] = before
+        cursor, resuming_full_read = unwrap_cursor(before)
+        # A full resync first drains the feed from the stored cursor: the tombstones it holds are
+        # facts, whereas a full read only lets the census infer them (and the guard may refuse).
+        catch_up = full and cursor is not None and not resuming_full_read
+        reader = _PartitionReader(ctx, endpoint, partition, cursor if catch_up or not full else None,
+                                  full_read=(full and not catch_up) or resuming_full_read)
+        reader.stored = before
+        try:
+            try:
+                return await _read_through(ctx, endpoint, reader, label, catch_up=catch_up)
+            except (TransientError, CursorInvalidated) as exc:
+                log.warning("sync.partition.failed", error=type(exc).__name__, detail=str(exc))
+                fail_run(ctx.run, ErrorClass.TRANSIENT, f"{label}: {exc}")
+                return PartitionResult.FAILED
+        finally:
+            ctx.run.cursor_after[label] = reader.stored
+            await ctx.leases.release(lease)
