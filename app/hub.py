@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
@@ -22,12 +22,15 @@ from app.errors import ConfigError
 from app.settings import PairSettings, Settings
 from app.storage import create_store
 from app.storage.protocol import RunRecord, Store
+from app.sync import close_interrupted_runs
 from app.sync.engine import run_sync
 from app.sync.scheduler import SyncScheduler
 
 __all__ = ["Hub"]
 
 log = structlog.get_logger(__name__)
+
+_INTERRUPTED_RUN_MARGIN = timedelta(hours=6)
 
 
 class Hub:
@@ -61,13 +64,26 @@ class Hub:
         await self._stack.aclose()
 
     @property
+    def db_is_sqlite(self) -> bool:
+        return self.settings.effective_database_url.startswith("sqlite")
+
+    @property
     def db(self) -> Store:
         if self.store is None:
             raise RuntimeError("the hub is not open")
         return self.store
 
     def start_scheduler(self, *, sync_on_start: bool = True) -> SyncScheduler:
-        """Schedule every enabled pair; by default each also runs once right away."""
+        """Schedule every enabled pair; by default each also runs once right away.
+
+        Runs left ``running`` by a process that died are closed first. On SQLite one
+        process does everything, so every older run is dead; on PostgreSQL other
+        instances may be mid-run, so only runs older than a long margin are closed.
+        """
+        margin = timedelta(0) if self.db_is_sqlite else _INTERRUPTED_RUN_MARGIN
+        closed = close_interrupted_runs(self.db, started_before=self.started_at - margin)
+        if closed:
+            log.warning("hub.closed_interrupted_runs", runs=closed)
         self.scheduler = SyncScheduler(self.settings, self.connectors, self.db)
         self.scheduler.start(sync_on_start=sync_on_start)
         return self.scheduler
@@ -93,4 +109,5 @@ class Hub:
         pair = self.pair(pair_id)
         return await run_sync(
             pair, self.pair_connectors(pair), self.db, trigger=trigger, full=full, settings=self.settings.sync,
+            progress=progress,
         )

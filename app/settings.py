@@ -3,8 +3,8 @@
 Nested keys use ``__`` in the environment (``PASSERELLE_SERVER__PORT=9000``). Secrets are
 ``SecretStr`` and may come from the environment, the YAML file, or files in
 ``PASSERELLE_SECRETS_DIR`` (one file per top-level key, named like its environment
-variable, e.g. ``PASSERELLE_ADMIN_TOKEN``: the Docker/Kubernetes secrets convention). Build settings with :func:`load_settings`;
-there is no import-time global.
+variable, e.g. ``PASSERELLE_ADMIN_TOKEN``: the Docker/Kubernetes secrets convention).
+Build settings with :func:`load_settings`; there is no import-time global.
 """
 
 from __future__ import annotations

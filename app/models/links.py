@@ -16,7 +16,7 @@ class LinkKind(StrEnum):
 
 
 class Link(Body):
-    """``from_record`` and ``to_record`` are hub ids; ``derived_by`` names the rule (``jira-key-mention``, ``ical-uid``)."""
+    """A derived link between two hub ids; ``derived_by`` names the rule (``jira-key-mention``, ``ical-uid``)."""
 
     kind: Literal["link"] = "link"
     from_record: str

@@ -19,6 +19,7 @@ from app.connectors.common import RetryPolicy, with_retries
 from app.models import DeleteReason, Tombstone, hub_id_for
 from app.settings import SyncSettings
 from app.storage.protocol import RunRecord, Store
+from app.sync.derive import forget_records
 from app.sync.pairs import Endpoint
 from app.sync.runs import Clock, cursor_label
 
@@ -70,6 +71,7 @@ def _tombstone_missing(store: Store, endpoint: Endpoint, missing: Mapping[str, s
         for hub_id in missing.values():
             if tx.tombstone_record(hub_id, tombstone, run_id):
                 deleted += 1
+        forget_records(tx, sorted(missing.values()))
     return deleted
 
 

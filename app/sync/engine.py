@@ -16,7 +16,7 @@ A run asked to ``stop`` ends after the page it is on, flagged ``stopped``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import structlog
 
@@ -115,19 +115,21 @@ async def run_sync(
     clock: Clock = utc_now,
     stop: asyncio.Event | None = None,
     retry: RetryPolicy | None = None,
+    progress: Callable[[RunRecord], None] | None = None,
 ) -> RunRecord:
     """Run ``pair`` once and return its run record (also saved in ``store``, at start and at end).
 
     ``connectors`` maps configured names to entered connectors. ``full`` ignores stored
     cursors and re-reads everything, then infers deletes by census. ``retry`` paces
-    transient failures (default :class:`RetryPolicy`). Never raises for a failed sync:
+    transient failures (default :class:`RetryPolicy`). ``progress`` sees the run after every
+    committed page; the running counts are also saved every few seconds. Never raises for a failed sync:
     the run record says what failed; only cancellation propagates (the run is saved
     as failed first).
     """
     run = start_run(pair.id, trigger, full, clock)
     await asyncio.to_thread(store.save_run, run)
     leases = RunLeases(store, owner=run.run_id, ttl_s=settings.lease_ttl_s)
-    ctx = PullContext(store, run, settings, clock, retry or RetryPolicy(), leases, stop)
+    ctx = PullContext(store, run, settings, clock, retry or RetryPolicy(), leases, stop, progress=progress)
     with structlog.contextvars.bound_contextvars(run_id=run.run_id, pair=pair.id):
         log.info("sync.run.started", trigger=trigger, full=full)
         try:

@@ -9,7 +9,9 @@ fails the whole run.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 import structlog
@@ -31,6 +33,9 @@ from app.sync.runs import CENSUS_FLAG, Clock, cursor_label, fail_run
 __all__ = ["PartitionResult", "PullContext", "pull_partition"]
 
 log = structlog.get_logger(__name__)
+
+# A long backfill shows its running counts in the run history at this pace.
+_PROGRESS_SAVE_S = 2.0
 
 
 class PartitionResult(StrEnum):
@@ -59,6 +64,18 @@ class PullContext:
     leases: RunLeases
     stop: asyncio.Event | None
     census_due: bool = False
+    progress: Callable[[RunRecord], None] | None = None
+    """Called after every committed page (the CLI's progress line)."""
+    last_saved_at: datetime | None = None
+
+    def report_progress(self) -> None:
+        """Tell the caller, and every few seconds persist the running counts for the admin API."""
+        if self.progress is not None:
+            self.progress(self.run)
+        now = self.clock()
+        if self.last_saved_at is None or (now - self.last_saved_at).total_seconds() >= _PROGRESS_SAVE_S:
+            self.last_saved_at = now
+            self.store.save_run(self.run)
 
     @property
     def stopping(self) -> bool:
@@ -141,6 +158,7 @@ class _PartitionReader:
         if page.cursor_after is not None:
             self.cursor, self.stored = page.cursor_after, after
         _tally(ctx.run, prepared)
+        await asyncio.to_thread(ctx.report_progress)
         log.debug("sync.page.committed", changes=len(page.changes), cursor_after=page.cursor_after)
 
 

@@ -24,6 +24,7 @@ from app.connectors.base import WriteResult
 from app.errors import PreconditionFailed, RecordNotFound, SkippableRecord, TransientError
 from app.models import AnyBody, DeleteReason, LinkKind, Record, Tombstone
 from app.storage.protocol import BaselineRow, RunRecord, Store, Transaction
+from app.sync.derive import derive_records, forget_records
 from app.sync.pairs import Endpoint, ResolvedPair
 from app.sync.plan import Action, Step, plan_two_way
 from app.sync.prepare import build_record
@@ -93,6 +94,7 @@ class _Executor:
 
         def writes(tx: Transaction) -> None:
             tx.upsert_record(made, self.run.run_id)
+            derive_records(tx, [made])
             if old is not None and old.a_id != row.a_id:
                 tx.delete_baseline(self.pair.id, old.a_id)
             tx.put_baseline(row)
@@ -115,6 +117,7 @@ class _Executor:
 
             def record_gone(tx: Transaction) -> None:
                 tx.tombstone_record(dst.hub_id, gone, self.run.run_id)
+                forget_records(tx, [dst.hub_id])
 
             await self._save(record_gone)
             raise
@@ -125,6 +128,7 @@ class _Executor:
 
         def writes(tx: Transaction) -> None:
             tx.upsert_record(made, self.run.run_id)
+            derive_records(tx, [made])
             tx.put_baseline(row)
 
         await self._save(writes)
@@ -142,6 +146,7 @@ class _Executor:
 
         def writes(tx: Transaction) -> None:
             tx.tombstone_record(dst.hub_id, tombstone, self.run.run_id)
+            forget_records(tx, [dst.hub_id])
             tx.delete_baseline(self.pair.id, a_id)
 
         await self._save(writes)
