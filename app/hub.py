@@ -24,6 +24,7 @@ from app.storage import create_store
 from app.storage.protocol import RunRecord, Store
 from app.sync import close_interrupted_runs
 from app.sync.engine import run_sync
+from app.sync.partitions import PartitionCache
 from app.sync.scheduler import SyncScheduler
 
 __all__ = ["Hub"]
@@ -42,6 +43,7 @@ class Hub:
         self.store: Store | None = None
         self.connectors: dict[str, Connector] = {}
         self.scheduler: SyncScheduler | None = None
+        self.partitions = PartitionCache(settings.sync.partition_refresh_s)
         self.started_at = datetime.now(UTC)
 
     async def __aenter__(self) -> Self:
@@ -84,7 +86,7 @@ class Hub:
         closed = close_interrupted_runs(self.db, started_before=self.started_at - margin)
         if closed:
             log.warning("hub.closed_interrupted_runs", runs=closed)
-        self.scheduler = SyncScheduler(self.settings, self.connectors, self.db)
+        self.scheduler = SyncScheduler(self.settings, self.connectors, self.db, partitions=self.partitions)
         self.scheduler.start(sync_on_start=sync_on_start)
         return self.scheduler
 
@@ -109,5 +111,5 @@ class Hub:
         pair = self.pair(pair_id)
         return await run_sync(
             pair, self.pair_connectors(pair), self.db, trigger=trigger, full=full, settings=self.settings.sync,
-            progress=progress,
+            progress=progress, partitions=self.partitions,
         )

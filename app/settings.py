@@ -60,6 +60,8 @@ class SyncSettings(_Strict):
     """Partitions smaller than this are exempt from the share rule (but never from the 'lists nothing' rule)."""
     lease_ttl_s: float = Field(default=120.0, gt=0)
     census_every_runs: int = Field(default=12, ge=1)
+    partition_refresh_s: float = Field(default=900.0, ge=0)
+    """How long a listing of a stream's partitions (channels, calendars) is reused; full runs list afresh."""
 
 
 class WebhookSettings(_Strict):

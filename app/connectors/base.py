@@ -37,6 +37,7 @@ __all__ = [
     "Connector",
     "Page",
     "Ref",
+    "RefBatch",
     "StreamSpec",
     "WebhookHint",
     "WebhookReceiver",
@@ -104,6 +105,14 @@ class Ref:
 
     external_id: str
     version: str | None
+
+
+class RefBatch(list[Ref]):
+    """A census batch that says how many vendor requests it cost (a plain list counts as one)."""
+
+    def __init__(self, refs: Sequence[Ref] = (), api_calls: int = 1) -> None:
+        super().__init__(refs)
+        self.api_calls = api_calls
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from app.connectors.base import RefBatch
 from app.connectors.common import RetryPolicy, with_retries
 from app.models import DeleteReason, Tombstone, hub_id_for
 from app.settings import SyncSettings
@@ -57,7 +58,7 @@ async def _list_ids(endpoint: Endpoint, partition: str, run: RunRecord, retry: R
     async def listing() -> set[str]:
         ids: set[str] = set()
         async for batch in endpoint.connector.list_refs(endpoint.stream, partition):
-            run.api_calls += 1
+            run.api_calls += batch.api_calls if isinstance(batch, RefBatch) else 1
             ids.update(ref.external_id for ref in batch)
         return ids
 

@@ -27,6 +27,7 @@ from app.settings import PairSettings, SyncSettings
 from app.storage.protocol import RunRecord, RunStatus, Store
 from app.sync.leases import RunLeases, pair_lease_name
 from app.sync.pairs import ResolvedPair, resolve_pair
+from app.sync.partitions import PartitionCache
 from app.sync.pull import PartitionResult, PullContext, pull_partition
 from app.sync.runs import CENSUS_FLAG, Clock, fail_run, start_run, utc_now
 from app.sync.two_way import sync_two_way
@@ -92,9 +93,9 @@ def _final_status(run: RunRecord, results: list[PartitionResult]) -> RunStatus:
 
 
 async def _execute(ctx: PullContext, pair_settings: PairSettings, connectors: Mapping[str, Connector],
-                   full: bool) -> None:
+                   full: bool, partitions: PartitionCache | None) -> None:
     run = ctx.run
-    pair = await resolve_pair(pair_settings, connectors, ctx.retry)
+    pair = await resolve_pair(pair_settings, connectors, ctx.retry, partitions=partitions, refresh=full)
     ctx.census_due = await _census_due(ctx.store, pair, run, ctx.settings)
     results = await _pull_all(ctx, pair, full)
     if pair.two_way and not ctx.stopping:
@@ -116,13 +117,15 @@ async def run_sync(
     stop: asyncio.Event | None = None,
     retry: RetryPolicy | None = None,
     progress: Callable[[RunRecord], None] | None = None,
+    partitions: PartitionCache | None = None,
 ) -> RunRecord:
     """Run ``pair`` once and return its run record (also saved in ``store``, at start and at end).
 
     ``connectors`` maps configured names to entered connectors. ``full`` ignores stored
     cursors and re-reads everything, then infers deletes by census. ``retry`` paces
     transient failures (default :class:`RetryPolicy`). ``progress`` sees the run after every
-    committed page; the running counts are also saved every few seconds. Never raises for a failed sync:
+    committed page; the running counts are also saved every few seconds. ``partitions``
+    remembers partition listings between runs (a full run lists afresh). Never raises for a failed sync:
     the run record says what failed; only cancellation propagates (the run is saved
     as failed first).
     """
@@ -133,7 +136,7 @@ async def run_sync(
     with structlog.contextvars.bound_contextvars(run_id=run.run_id, pair=pair.id):
         log.info("sync.run.started", trigger=trigger, full=full)
         try:
-            await _execute(ctx, pair, connectors, full)
+            await _execute(ctx, pair, connectors, full, partitions)
         except asyncio.CancelledError:
             fail_run(run, ErrorClass.TRANSIENT, "cancelled")
             run.finished_at = clock()

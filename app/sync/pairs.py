@@ -10,6 +10,7 @@ from app.connectors.common import RetryPolicy, with_retries
 from app.errors import ConfigError
 from app.settings import PairEndpoint, PairSettings
 from app.storage.protocol import CursorKey
+from app.sync.partitions import PartitionCache
 
 __all__ = ["Endpoint", "ResolvedPair", "resolve_pair"]
 
@@ -68,7 +69,8 @@ class ResolvedPair:
         return (self.source,)
 
 
-async def _endpoint(end: PairEndpoint, connectors: Mapping[str, Connector], retry: RetryPolicy) -> Endpoint:
+async def _endpoint(end: PairEndpoint, connectors: Mapping[str, Connector], retry: RetryPolicy,
+                    cache: PartitionCache | None, refresh: bool) -> Endpoint:
     connector = connectors.get(end.connector)
     if connector is None:
         raise ConfigError(f"pair names connector {end.connector!r}, which is not configured or not enabled")
@@ -76,8 +78,14 @@ async def _endpoint(end: PairEndpoint, connectors: Mapping[str, Connector], retr
     if spec is None:
         offered = ", ".join(s.name for s in connector.streams)
         raise ConfigError(f"connector {end.connector!r} has no stream {end.stream!r} (it offers: {offered})")
-    listed = await with_retries(lambda: connector.list_partitions(end.stream), retry,
-                                what=f"{end.connector}.list_partitions")
+    async def list_now() -> list[str]:
+        return await with_retries(lambda: connector.list_partitions(end.stream), retry,
+                                  what=f"{end.connector}.list_partitions")
+
+    if cache is None:
+        listed = await list_now()
+    else:
+        listed = await cache.get(end.connector, end.stream, list_now, refresh=refresh)
     if end.partitions is None:
         partitions = tuple(listed)
     else:
@@ -89,14 +97,18 @@ async def _endpoint(end: PairEndpoint, connectors: Mapping[str, Connector], retr
 
 
 async def resolve_pair(
-    pair: PairSettings, connectors: Mapping[str, Connector], retry: RetryPolicy | None = None
+    pair: PairSettings, connectors: Mapping[str, Connector], retry: RetryPolicy | None = None,
+    *, partitions: PartitionCache | None = None, refresh: bool = False,
 ) -> ResolvedPair:
-    """Resolve ``pair``; raises ``ConfigError`` for a missing connector, stream or partition."""
+    """Resolve ``pair``; raises ``ConfigError`` for a missing connector, stream or partition.
+
+    With a ``partitions`` cache, a recent listing is reused unless ``refresh``.
+    """
     policy = retry or RetryPolicy()
-    source = await _endpoint(pair.source, connectors, policy)
+    source = await _endpoint(pair.source, connectors, policy, partitions, refresh)
     target = None
     if pair.mode == "two_way" and pair.target is not None:
-        target = await _endpoint(pair.target, connectors, policy)
+        target = await _endpoint(pair.target, connectors, policy, partitions, refresh)
         if target.spec.kind != source.spec.kind:
             raise ConfigError(
                 f"pair {pair.id!r}: a two-way pair needs one kind on both sides, "

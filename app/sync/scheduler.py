@@ -23,6 +23,7 @@ from app.errors import ConfigError
 from app.settings import PairSettings, Settings
 from app.storage.protocol import Store
 from app.sync.engine import run_sync
+from app.sync.partitions import PartitionCache
 from app.sync.runs import Clock, utc_now
 
 __all__ = ["SyncScheduler"]
@@ -54,6 +55,7 @@ class SyncScheduler:
         clock: Clock = utc_now,
         retry: RetryPolicy | None = None,
         misfire_grace_time_s: int = 60,
+        partitions: PartitionCache | None = None,
     ) -> None:
         self._settings = settings
         self._connectors = connectors
@@ -61,6 +63,7 @@ class SyncScheduler:
         self._clock = clock
         self._retry = retry
         self._misfire_grace_time_s = misfire_grace_time_s
+        self._partitions = partitions
         self._pairs: dict[str, PairSettings] = {p.id: p for p in settings.pairs if p.enabled}
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -164,7 +167,7 @@ class SyncScheduler:
                 try:
                     await run_sync(self._pairs[pair_id], self._connectors, self._store, trigger=trigger,
                                    full=full, settings=self._settings.sync, clock=self._clock,
-                                   stop=self._stop, retry=self._retry)
+                                   stop=self._stop, retry=self._retry, partitions=self._partitions)
                 finally:
                     self._active.discard(pair_id)
         finally:

@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from app.connectors.base import Change, Page, Ref
+from app.connectors.base import Change, Page, Ref, RefBatch
 from app.connectors.slack.client import SlackClient
 from app.connectors.slack.cursor import ChannelCursor, ThreadState, micros
 from app.connectors.slack.mapping import external_id, is_placeholder, message_version, to_message, ts_datetime
@@ -222,13 +222,15 @@ class ChannelReader:
                 {str(r["ts"]): message_version(r) for r in replies})
 
     # --- census -----------------------------------------------------------------------------
-    async def refs(self, channel: str) -> AsyncIterator[list[Ref]]:
+    async def refs(self, channel: str) -> AsyncIterator[RefBatch]:
         async for messages in self.history(channel):
-            batch: list[Ref] = []
+            # One history page, plus one conversations.replies read per thread in it.
+            batch = RefBatch(api_calls=1)
             for raw in messages:
                 if not is_placeholder(raw):
                     batch.append(Ref(external_id(channel, str(raw["ts"])), message_version(raw)))
                 if raw.get("latest_reply"):
+                    batch.api_calls += 1
                     for reply in await self.thread(channel, str(raw["ts"])) or []:
                         batch.append(Ref(external_id(channel, str(reply["ts"])), message_version(reply)))
             yield batch
