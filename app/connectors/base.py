@@ -117,11 +117,17 @@ class RefBatch(list[Ref]):
 
 @dataclass(frozen=True)
 class WriteResult:
-    """What a tool answered to a write: the record's id and its new version."""
+    """What a tool answered to a write: the record's id and its new version.
+
+    ``adopted`` is True when a create found the record an earlier attempt with the same
+    idempotency key had already made: ``version`` is then the record's current version,
+    which may include edits made since, so the written body may not be its content.
+    """
 
     external_id: str
     version: str | None
     raw: dict[str, Any] = field(default_factory=dict)
+    adopted: bool = False
 
 
 @dataclass(frozen=True)
@@ -178,8 +184,16 @@ class Connector(Protocol):
         """Current state of the named records; a missing record comes back as a tombstone."""
         ...
 
-    async def create(self, stream: str, partition: str, body: AnyBody, origin: str) -> WriteResult:
-        """Create a record carrying the hub's ``origin`` marker (for echo suppression)."""
+    async def create(
+        self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None
+    ) -> WriteResult:
+        """Create a record carrying the hub's ``origin`` marker (for echo suppression).
+
+        A retry with the same ``idempotency_key`` must not make a second record: the
+        connector hands the key to the vendor (Graph ``transactionId``, a Google event id
+        derived from it) or looks for the record an earlier attempt made, and answers with
+        that record (``WriteResult.adopted``).
+        """
         ...
 
     async def update(

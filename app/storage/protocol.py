@@ -136,7 +136,7 @@ class OutboxItem:
     payload: dict[str, Any]
     created_at: datetime
     attempts: int = 0
-    status: str = "pending"  # pending | done | dead
+    status: str = "pending"  # pending | done | dead | superseded
     last_error: str | None = None
     next_attempt_at: datetime | None = None
 
@@ -244,6 +244,18 @@ class Transaction(Protocol):
         payload: dict[str, Any],
     ) -> bool:
         """Queue a write; False when the idempotency key was already queued."""
+        ...
+
+    def outbox_done(self, item_id: int) -> None:
+        """Mark a queued write applied, together with the hub writes that record its result."""
+        ...
+
+    def outbox_supersede(self, item_id: int, reason: str) -> None:
+        """Close a queued write unapplied (the next plan decides afresh) and release its key."""
+        ...
+
+    def outbox_revive(self, idempotency_key: str) -> bool:
+        """Put the dead write with this key back to pending; False when there is none."""
         ...
 
     # --- derivation (links and people; see app.sync.derive and app.storage.lookup) --------------
@@ -370,6 +382,11 @@ class Store(Protocol):
 
     # --- outbox ----------------------------------------------------------------------------
     def outbox_claim(self, owner: str, limit: int = 20) -> list[OutboxItem]: ...
+
+    def outbox_claim_pair(self, pair_id: str, owner: str) -> list[OutboxItem]:
+        """Every pending write of ``pair_id``, oldest first, claimed for ``owner`` whoever held it
+        before: only the holder of the pair's lease may call this (see :mod:`app.sync.outbox`)."""
+        ...
 
     def outbox_done(self, item_id: int) -> None: ...
 

@@ -20,12 +20,15 @@ from app.storage.tables import inbox, outbox
 
 __all__ = [
     "claim",
+    "claim_outbox_for_pair",
     "enqueue_outbox",
     "inbox_put",
     "list_items",
     "mark_done",
     "mark_failed",
     "retry_dead",
+    "revive_outbox",
+    "supersede_outbox",
     "to_inbox_item",
     "to_outbox_item",
 ]
@@ -33,6 +36,9 @@ __all__ = [
 PENDING = "pending"
 DONE = "done"
 DEAD = "dead"
+SUPERSEDED = "superseded"
+"""An outbox write closed without being applied (a stale precondition, a refused record): the next
+plan decides afresh. Its idempotency key is released so that plan may queue the same write again."""
 
 
 def inbox_put(
@@ -107,6 +113,61 @@ def claim(
         .values(claimed_by=owner, claimed_until=now + timedelta(seconds=claim_ttl_s))
     )
     return list(conn.execute(select(table).where(c.id.in_(ids)).order_by(c.id)))
+
+
+def claim_outbox_for_pair(
+    conn: Connection, pair_id: str, owner: str, now: datetime, claim_ttl_s: float
+) -> list[Row[Any]]:
+    """Claim every pending outbox row of ``pair_id``, oldest first, whoever claimed it before.
+
+    Only the holder of the pair's lease calls this, so an earlier claim belongs to a runner
+    that died or lost the lease: its rows are exactly the leftovers to finish. Due times are
+    not waited for: the pair's own run schedule paces the retries.
+    """
+    c = outbox.c
+    pick = (
+        select(c.id)
+        .where(c.pair_id == pair_id, c.status == PENDING)
+        .order_by(c.id)
+        .with_for_update(skip_locked=True)  # rendered on PostgreSQL only
+    )
+    ids = list(conn.execute(pick).scalars())
+    if not ids:
+        return []
+    conn.execute(
+        update(outbox)
+        .where(c.id.in_(ids))
+        .values(claimed_by=owner, claimed_until=now + timedelta(seconds=claim_ttl_s))
+    )
+    return list(conn.execute(select(outbox).where(c.id.in_(ids)).order_by(c.id)))
+
+
+def supersede_outbox(conn: Connection, item_id: int, reason: str) -> None:
+    """Close an outbox row unapplied and release its idempotency key (suffixed with the row id)."""
+    c = outbox.c
+    conn.execute(
+        update(outbox)
+        .where(c.id == item_id)
+        .values(
+            status=SUPERSEDED,
+            last_error=reason,
+            idempotency_key=c.idempotency_key + "#" + str(item_id),
+            claimed_by=None,
+            claimed_until=None,
+            next_attempt_at=None,
+        )
+    )
+
+
+def revive_outbox(conn: Connection, idempotency_key: str) -> bool:
+    """A dead outbox row asked for again by a new plan goes back to pending (attempts kept)."""
+    c = outbox.c
+    result = conn.execute(
+        update(outbox)
+        .where(c.idempotency_key == idempotency_key, c.status == DEAD)
+        .values(status=PENDING, next_attempt_at=None, claimed_by=None, claimed_until=None)
+    )
+    return result.rowcount == 1
 
 
 def mark_done(conn: Connection, table: Table, item_id: int) -> None:

@@ -96,6 +96,15 @@ class SqlTransaction:
             self._conn, pair_id, connector, stream, operation, idempotency_key, payload, self._now()
         )
 
+    def outbox_done(self, item_id: int) -> None:
+        queues.mark_done(self._conn, outbox, item_id)
+
+    def outbox_supersede(self, item_id: int, reason: str) -> None:
+        queues.supersede_outbox(self._conn, item_id, reason)
+
+    def outbox_revive(self, idempotency_key: str) -> bool:
+        return queues.revive_outbox(self._conn, idempotency_key)
+
     def find_live(self, kind: RecordKind, natural_keys: Collection[str]) -> list[KeyMatch]:
         return lookup.find_live(self._conn, kind, natural_keys)
 
@@ -286,6 +295,11 @@ class SqlStore:
     def outbox_claim(self, owner: str, limit: int = 20) -> list[OutboxItem]:
         with self._writing() as conn:
             rows = queues.claim(conn, outbox, owner, limit, self._now(), self._claim_ttl_s)
+        return [queues.to_outbox_item(r) for r in rows]
+
+    def outbox_claim_pair(self, pair_id: str, owner: str) -> list[OutboxItem]:
+        with self._writing() as conn:
+            rows = queues.claim_outbox_for_pair(conn, pair_id, owner, self._now(), self._claim_ttl_s)
         return [queues.to_outbox_item(r) for r in rows]
 
     def outbox_done(self, item_id: int) -> None:

@@ -3,7 +3,8 @@
 Two in-memory tools, ``a`` and ``b``, are kept in step by a two-way pair on ``items``;
 ``a``'s ``events`` are also pulled one-way into the hub. The rules edit either tool as
 users would, bump versions without changing content, arm faults (failing writes and
-reads, a crash between pages, a dead cursor) and run syncs, on a real SQLite store.
+reads, a crash between pages, a crash between a write to a tool and its commit in the
+hub, a dead cursor) and run syncs, on a real SQLite store.
 
 Invariants:
 
@@ -13,7 +14,9 @@ Invariants:
 * the stored cursor never points past committed records: the hub plus what the tool
   would replay from the stored cursor is exactly the tool's state (so a crash never
   skips a change);
-* after the faults are cleared, one run always succeeds and converges.
+* after the faults are cleared, one run always succeeds and converges;
+* a crash after a write never duplicates an item: every live item on either side has
+  exactly one counterpart (checked with the mirror's agreement above).
 """
 
 from __future__ import annotations
@@ -159,6 +162,16 @@ class SyncMachine(RuleBasedStateMachine):
         """Run a sync that dies after the ``pages``-th page it reads from ``side`` (if it gets that far)."""
         self.tools[side].faults.crash_after_pages(pages)
         self._run(self.mirror if mirror else self.events, full=False)
+        self.tools[side].faults.disarm_crash()
+
+    @rule(side=sides, operation=st.sampled_from(["create", "update", "delete"]))
+    def crash_after_a_write(self, side: str, operation: str) -> None:
+        """Run the mirror; the process dies right after ``side`` took a write, before the hub recorded it.
+
+        The write sits in the tool and the outbox row stays pending: the next run must finish it
+        (adopting a create by its idempotency key) without a duplicate and without losing it."""
+        self.tools[side].faults.crash_after_write(operation)
+        self._run(self.mirror, full=False)
         self.tools[side].faults.disarm_crash()
 
     @rule(side=sides, partition=st.sampled_from(PARTITIONS["items"]))

@@ -303,7 +303,11 @@ class ConfluenceConnector:
             raise SkippableRecord(f"confluence pages are written from documents, not {body.kind}")
         return body
 
-    async def create(self, stream: str, partition: str, body: AnyBody, origin: str) -> WriteResult:
+    async def create(
+        self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None
+    ) -> WriteResult:
+        """Confluence has no idempotent create: ``idempotency_key`` is not used, so a create whose
+        answer was lost may repeat (unless the space refuses a second page with the same title)."""
         self._stream(stream)
         doc = self._document(body)
         space_id = await self._space_id(partition)

@@ -10,6 +10,8 @@ calendar alone. Cancelled events become tombstones.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -40,6 +42,7 @@ from app.errors import (
     ConfigError,
     PasserelleError,
     PermissionDenied,
+    PreconditionFailed,
     RecordNotFound,
     SkippableRecord,
 )
@@ -47,7 +50,7 @@ from app.models import AnyBody, DeleteReason, RecordKind, Tombstone
 from app.models.calendar import CalendarEvent
 from app.settings import GoogleCalendarSettings
 
-__all__ = ["GoogleCalendarConnector"]
+__all__ = ["GoogleCalendarConnector", "event_id_for"]
 
 STREAM = "events"
 PAGE_SIZE = 2500
@@ -211,13 +214,38 @@ class GoogleCalendarConnector:
         return change_from_event(calendar, event, now)
 
     # --- writes -----------------------------------------------------------------------------
-    async def create(self, stream: str, partition: str, body: AnyBody, origin: str) -> WriteResult:
+    async def create(
+        self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None
+    ) -> WriteResult:
+        """``events.insert``; with a key, the event id is derived from it, so a retried insert meets
+        Google's 409 ``duplicate`` and the event the first attempt made is adopted."""
         self._check_stream(stream)
         event = event_from_unified(self._event_body(body), origin, for_insert=True)
-        created = await self.client.call(
-            _api("events", "insert", calendarId=partition, body=event), what=f"events.insert {partition}"
-        )
+        if idempotency_key:
+            event["id"] = event_id_for(idempotency_key)
+        try:
+            created = await self.client.call(
+                _api("events", "insert", calendarId=partition, body=event), what=f"events.insert {partition}"
+            )
+        except PreconditionFailed:
+            if not idempotency_key:
+                raise
+            existing = await self._adoptable(partition, event["id"])
+            if existing is None:
+                raise  # a clash on something else (an iCalUID already in the calendar)
+            return WriteResult(external_id(partition, str(existing["id"])), existing.get("etag"), existing,
+                               adopted=True)
         return WriteResult(external_id(partition, str(created["id"])), created.get("etag"), created)
+
+    async def _adoptable(self, calendar: str, event_id: str) -> dict[str, Any] | None:
+        """The live event with ``event_id``, if an earlier insert made it."""
+        try:
+            found: dict[str, Any] = await self.client.call(
+                _api("events", "get", calendarId=calendar, eventId=event_id), what=f"events.get {event_id}"
+            )
+        except RecordNotFound:
+            return None
+        return None if found.get("status") == "cancelled" else found
 
     async def update(
         self, stream: str, external_id: str, body: AnyBody, if_version: str | None, origin: str
@@ -317,3 +345,9 @@ class GoogleCalendarConnector:
         if not isinstance(body, CalendarEvent):
             raise ConfigError(f"google calendar stores calendar events, not {body.kind}")
         return body
+
+
+def event_id_for(idempotency_key: str) -> str:
+    """A Google event id (base32hex, lowercase, 5-1024 characters) that only this key gives."""
+    digest = hashlib.sha256(idempotency_key.encode()).digest()
+    return base64.b32hexencode(digest).decode().lower().rstrip("=")

@@ -205,7 +205,11 @@ class JiraConnector:
         return [found.get(i) or Change(i, None, tombstone=Tombstone(deleted_at=now)) for i in ids]
 
     # --- writes ----------------------------------------------------------------------------
-    async def create(self, stream: str, partition: str, body: AnyBody, origin: str) -> WriteResult:
+    async def create(
+        self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None
+    ) -> WriteResult:
+        """Jira has no idempotent create and a self-hosted hub cannot search issue properties (they index only
+        for a Connect/Forge app): ``idempotency_key`` is not used, so a create whose answer was lost may repeat."""
         item = self._writable(stream, body)
         fields = work_item_to_fields(item, self.client.field_ids, creating=True)
         fields = {k: v for k, v in fields.items() if v is not None and v != []}

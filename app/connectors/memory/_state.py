@@ -71,6 +71,8 @@ class StreamData:
     items: dict[str, MemoryItem] = field(default_factory=dict)
     logs: dict[str, list[LogEntry]] = field(default_factory=dict)
     epochs: dict[str, int] = field(default_factory=dict)
+    by_key: dict[str, str] = field(default_factory=dict)
+    """Idempotency key of a create -> the id of the record it made."""
 
     def add_partition(self, partition: str) -> None:
         self.logs.setdefault(partition, [])

@@ -168,11 +168,22 @@ class MemoryConnector:
 
     # --- writes --------------------------------------------------------------------------------
 
-    async def create(self, stream: str, partition: str, body: AnyBody, origin: str) -> WriteResult:
+    async def create(
+        self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None
+    ) -> WriteResult:
+        """Like Graph's ``transactionId``: a key seen before answers with the live record it made."""
         await self._call("create")
         self._partition(stream, partition)
         self._check_kind(stream, body)
+        data = self._stream(stream)
+        known = data.items.get(data.by_key.get(idempotency_key, "")) if idempotency_key else None
+        if known is not None and known.live:
+            self.faults.after_write("create")
+            return WriteResult(known.external_id, str(known.version), self._raw(known), adopted=True)
         item = self._insert(stream, partition, body, origin)
+        if idempotency_key:
+            data.by_key[idempotency_key] = item.external_id
+        self.faults.after_write("create")
         return WriteResult(item.external_id, str(item.version), self._raw(item))
 
     async def update(
@@ -183,6 +194,7 @@ class MemoryConnector:
         item = self._live(stream, external_id)
         self._precondition(item, if_version)
         self._change(stream, item, body=body, origin=origin)
+        self.faults.after_write("update")
         return WriteResult(item.external_id, str(item.version), self._raw(item))
 
     async def delete(self, stream: str, external_id: str, if_version: str | None) -> None:
@@ -190,6 +202,7 @@ class MemoryConnector:
         item = self._live(stream, external_id)
         self._precondition(item, if_version)
         self._drop(stream, item)
+        self.faults.after_write("delete")
 
     # --- driver: what a user of the tool does --------------------------------------------------
 

@@ -3,7 +3,9 @@
 Every connector operation calls :meth:`Faults.before` first; an armed fault raises
 there. Operation names are the connector's method names: ``check``,
 ``list_partitions``, ``read_changes`` (once per page fetched), ``list_refs`` (once per
-batch), ``get_many``, ``create``, ``update``, ``delete``.
+batch), ``get_many``, ``create``, ``update``, ``delete``. A write that succeeded calls
+:meth:`Faults.after_write`, where an armed crash stands for the process dying before
+the hub could record the write.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Faults:
     _crash_after: int | None = None
     _crash_stream: str | None = None
     _pages_since_armed: int = 0
+    _crash_after_write: set[str] = field(default_factory=set)
 
     def fail_next(self, operation: str, times: int, error: ErrorFactory) -> None:
         """Make the next ``times`` calls of ``operation`` raise ``error()``."""
@@ -61,13 +64,20 @@ class Faults:
         self._crash_stream = stream
         self._pages_since_armed = 0
 
+    def crash_after_write(self, operation: str) -> None:
+        """Raise :class:`SimulatedCrash` right after the next successful ``operation``
+        (``create``, ``update`` or ``delete``): the tool holds the write, the hub never heard. One-shot."""
+        self._crash_after_write.add(operation)
+
     def disarm_crash(self) -> None:
         self._crash_after = None
         self._crash_stream = None
+        self._crash_after_write.clear()
 
     def clear(self) -> None:
         """Disarm everything."""
         self._armed.clear()
+        self._crash_after_write.clear()
         self._crash_after = None
         self._crash_stream = None
         self.list_nothing = False
@@ -76,7 +86,7 @@ class Faults:
 
     @property
     def crash_armed(self) -> bool:
-        return self._crash_after is not None
+        return self._crash_after is not None or bool(self._crash_after_write)
 
     async def before(self, operation: str) -> None:
         """Called at the start of every operation: waits, then raises the first armed fault."""
@@ -102,3 +112,9 @@ class Faults:
         self._crash_after = None
         self._crash_stream = None
         raise SimulatedCrash(f"simulated crash after page {self._pages_since_armed}")
+
+    def after_write(self, operation: str) -> None:
+        """Called once a write took effect in the tool; fires an armed crash-after-write."""
+        if operation in self._crash_after_write:
+            self._crash_after_write.discard(operation)
+            raise SimulatedCrash(f"simulated crash after a successful {operation}")

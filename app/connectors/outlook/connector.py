@@ -239,18 +239,25 @@ class OutlookConnector:
         )
 
     # --- writes ---------------------------------------------------------------------------
-    async def create(self, stream: str, partition: str, body: AnyBody, origin: str) -> WriteResult:
+    async def create(
+        self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None
+    ) -> WriteResult:
+        """POST with a ``transactionId`` (from ``idempotency_key`` when given): Graph answers a retried
+        create with the event the first attempt made."""
         event = self._event(stream, body)
         payload = from_unified(event, origin)
-        payload["transactionId"] = str(
-            uuid.uuid5(_TRANSACTION_NS, f"{origin}\x1f{partition}\x1f{event.model_dump_json()}")
-        )
+        basis = idempotency_key or f"{origin}\x1f{partition}\x1f{event.model_dump_json()}"
+        payload["transactionId"] = str(uuid.uuid5(_TRANSACTION_NS, basis))
         response = await self.client.request(
             "POST", f"{self._owner}/calendars/{partition}/events", json=payload, idempotent=True
         )
         created = response.json()
         self._calendar_of[created["id"]] = partition
-        return _written(created)
+        written = _written(created)
+        if _edited_since_created(created):
+            # Graph answers a known transactionId with the event as it is now: not our body, perhaps.
+            return WriteResult(written.external_id, written.version, written.raw, adopted=True)
+        return written
 
     async def update(
         self, stream: str, external_id: str, body: AnyBody, if_version: str | None, origin: str
@@ -348,6 +355,19 @@ def _timestamp(value: Any) -> datetime | None:
         digits = rest.split("+")[0][:6]
         text = f"{head}.{digits}+00:00"
     return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def _edited_since_created(event: dict[str, Any]) -> bool:
+    """True when the event was modified after it was created (more than a second apart)."""
+    created, modified = event.get("createdDateTime"), event.get("lastModifiedDateTime")
+    if not isinstance(created, str) or not isinstance(modified, str):
+        return False
+    try:
+        made_at = datetime.fromisoformat(created.replace("Z", "+00:00"))
+        changed_at = datetime.fromisoformat(modified.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return changed_at - made_at > timedelta(seconds=1)
 
 
 def _written(event: dict[str, Any]) -> WriteResult:

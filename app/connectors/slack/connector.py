@@ -223,7 +223,11 @@ class SlackConnector:
         return out
 
     # --- writes -----------------------------------------------------------------------------
-    async def create(self, stream: str, partition: str, body: AnyBody, origin: str) -> WriteResult:
+    async def create(
+        self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None
+    ) -> WriteResult:
+        """Slack has no idempotent post: ``idempotency_key`` is not used, so a post whose answer was
+        lost may repeat."""
         message = self._message_body(stream, body)
         thread = message.thread_ts if message.thread_ts and message.thread_ts != message.ts else None
         answer = await self.client.write("chat.postMessage", channel=partition, text=message.text,
