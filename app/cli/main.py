@@ -46,18 +46,19 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply pending migrations")
 
-    sandbox = sub.add_parser("sandbox", help="run the vendor simulators", add_help=False)
-    sandbox.add_argument("sandbox_args", nargs=argparse.REMAINDER)
+    sub.add_parser("sandbox", help="run the vendor simulators (see `passerelle sandbox --help`)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["sandbox"]:
+        # The simulators have their own options; argparse.REMAINDER would refuse "--base-port".
+        from app.sandbox.runner import main as sandbox_main
+
+        return sandbox_main(argv[1:])
     args = _parser().parse_args(argv)
     try:
-        if args.command == "sandbox":
-            from app.sandbox.runner import main as sandbox_main
-
-            return sandbox_main(list(args.sandbox_args))
         if args.command == "demo":
             from app.cli.demo import run_demo
 

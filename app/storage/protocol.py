@@ -364,8 +364,16 @@ class Store(Protocol):
         """Store a delivery durably; False if ``(source, delivery_id)`` was already stored."""
         ...
 
-    def inbox_claim(self, owner: str, limit: int = 20) -> list[InboxItem]:
-        """Pending deliveries due now, claimed for ``owner`` (``FOR UPDATE SKIP LOCKED`` on PostgreSQL)."""
+    def inbox_claim(self, owner: str, limit: int = 20, claim_ttl_s: float | None = None) -> list[InboxItem]:
+        """Pending deliveries due now, claimed for ``owner`` (``FOR UPDATE SKIP LOCKED`` on PostgreSQL).
+
+        The claim lasts ``claim_ttl_s`` (the store's default when None); a claim that is not
+        extended lapses, so the deliveries of a process that died are claimed again.
+        """
+        ...
+
+    def inbox_extend_claims(self, owner: str, item_ids: Sequence[int], claim_ttl_s: float) -> int:
+        """Keep ``owner``'s claims on deliveries it is still working on; returns how many were extended."""
         ...
 
     def inbox_done(self, item_id: int) -> None: ...

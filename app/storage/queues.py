@@ -115,6 +115,21 @@ def claim(
     return list(conn.execute(select(table).where(c.id.in_(ids)).order_by(c.id)))
 
 
+def extend_claims(
+    conn: Connection, table: Table, owner: str, ids: list[int], now: datetime, claim_ttl_s: float
+) -> int:
+    """Push the claim of ``owner``'s pending rows ``ids`` to ``now + claim_ttl_s``; returns how many."""
+    if not ids:
+        return 0
+    c = table.c
+    result = conn.execute(
+        update(table)
+        .where(c.id.in_(ids), c.claimed_by == owner, c.status == PENDING)
+        .values(claimed_until=now + timedelta(seconds=claim_ttl_s))
+    )
+    return int(result.rowcount or 0)
+
+
 def claim_outbox_for_pair(
     conn: Connection, pair_id: str, owner: str, now: datetime, claim_ttl_s: float
 ) -> list[Row[Any]]:

@@ -269,10 +269,15 @@ class SqlStore:
         with self._writing() as conn:
             return queues.inbox_put(conn, source, delivery_id, headers, body, self._now())
 
-    def inbox_claim(self, owner: str, limit: int = 20) -> list[InboxItem]:
+    def inbox_claim(self, owner: str, limit: int = 20, claim_ttl_s: float | None = None) -> list[InboxItem]:
+        ttl = self._claim_ttl_s if claim_ttl_s is None else claim_ttl_s
         with self._writing() as conn:
-            rows = queues.claim(conn, inbox, owner, limit, self._now(), self._claim_ttl_s)
+            rows = queues.claim(conn, inbox, owner, limit, self._now(), ttl)
         return [queues.to_inbox_item(r) for r in rows]
+
+    def inbox_extend_claims(self, owner: str, item_ids: Sequence[int], claim_ttl_s: float) -> int:
+        with self._writing() as conn:
+            return queues.extend_claims(conn, inbox, owner, list(item_ids), self._now(), claim_ttl_s)
 
     def inbox_done(self, item_id: int) -> None:
         with self._writing() as conn:

@@ -32,7 +32,7 @@ from app.sync.runs import Clock, utc_now
 from app.webhooks.headers import CONNECTOR_HEADER, Headers
 from app.webhooks.receivers import ReceiverSet
 from app.webhooks.sources import Source
-from app.webhooks.targeted import PartitionBusy, apply_hint
+from app.webhooks.targeted import PartitionBusy, PartitionLocks, apply_hint
 
 __all__ = ["InboxProcessor", "LifecycleHandler", "lineage_of", "retry_delay"]
 
@@ -80,6 +80,7 @@ class InboxProcessor:
         item_timeout_s: float = 120.0,
         backoff_base_s: float = 2.0,
         backoff_max_s: float = 900.0,
+        claim_ttl_s: float = 15.0,
     ) -> None:
         self._hub = hub
         self._receivers = receivers
@@ -91,10 +92,16 @@ class InboxProcessor:
         self._item_timeout_s = item_timeout_s
         self._backoff_base_s = backoff_base_s
         self._backoff_max_s = backoff_max_s
+        # Claims are short and renewed while a delivery is worked on, so the claims of a
+        # process that died lapse within ``claim_ttl_s`` and another processor takes over.
+        self._claim_ttl_s = claim_ttl_s
+        self._working: set[int] = set()
+        self._locks = PartitionLocks()
         self.owner = f"inbox:{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -103,13 +110,26 @@ class InboxProcessor:
         self._loop = asyncio.get_running_loop()
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="inbox-processor")
+            self._heartbeat = asyncio.create_task(self._renew_claims(), name="inbox-claims")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._heartbeat):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._heartbeat = None
+
+    async def _renew_claims(self) -> None:
+        while True:
+            await asyncio.sleep(self._claim_ttl_s / 3)
+            if self._working:
+                try:
+                    await asyncio.to_thread(
+                        self._hub.db.inbox_extend_claims, self.owner, sorted(self._working), self._claim_ttl_s
+                    )
+                except Exception as exc:  # the store is down: the claims may lapse, which is safe
+                    log.warning("inbox.claims_not_renewed", error=repr(exc))
 
     def notify(self) -> None:
         """A delivery was stored: process it now rather than at the next poll. Thread-safe."""
@@ -133,7 +153,7 @@ class InboxProcessor:
 
     async def run_once(self) -> int:
         """Claim and process one batch of due deliveries; returns how many were claimed."""
-        items = await asyncio.to_thread(self._hub.db.inbox_claim, self.owner, self._batch)
+        items = await asyncio.to_thread(self._hub.db.inbox_claim, self.owner, self._batch, self._claim_ttl_s)
         if items:
             await asyncio.gather(*(self._guarded(item) for item in items))
         return len(items)
@@ -149,6 +169,13 @@ class InboxProcessor:
         return total
 
     async def _guarded(self, item: InboxItem) -> None:
+        self._working.add(item.id)
+        try:
+            await self._guarded_work(item)
+        finally:
+            self._working.discard(item.id)
+
+    async def _guarded_work(self, item: InboxItem) -> None:
         async with self._slots:
             with structlog.contextvars.bound_contextvars(source=item.source, delivery_id=item.delivery_id):
                 try:
@@ -189,6 +216,8 @@ class InboxProcessor:
                 received_at=item.received_at,
                 clock=self._clock,
                 lease_ttl_s=self._hub.settings.sync.lease_ttl_s,
+                owner=self.owner,
+                locks=self._locks,
             )
             log.info(
                 "inbox.applied",

@@ -91,3 +91,10 @@ def test_an_invalid_config_exits_2_and_names_the_key(tmp_path: Path, capsys: pyt
 def test_a_missing_config_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", str(tmp_path / "absent.yaml"), "status"]) == 2
     assert "config file not found" in capsys.readouterr().err
+
+
+def test_sandbox_options_reach_the_simulators(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sandbox", "--base-port", "not-a-number"])
+    assert exit_info.value.code == 2
+    assert "--base-port: invalid int value" in capsys.readouterr().err

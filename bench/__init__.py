@@ -1,0 +1,1 @@
+"""Benchmarks of the hub against the sandbox: ``python -m bench.run [--quick] [--only NAME]``."""

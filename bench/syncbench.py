@@ -1,0 +1,197 @@
+"""Benchmarks 2 and 3, full and incremental sync, driven through ``passerelle sync <pair>``.
+
+Per scale: one sandbox process; per measured run a fresh SQLite database and a
+``passerelle sync`` process, whose own peak RSS comes from ``wait4``. The run's time is
+the run record's duration (printed by the CLI; process start and connector open
+excluded, and reported separately as wall time). API calls: the run record's count
+and the sandbox's request log. Baselines: :mod:`bench.bareloop`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, select
+
+from app.sandbox.world import TeamWorld
+from app.storage.tables import runs
+from bench import bareloop
+from bench.hubconfig import database, write_config
+from bench.procs import SandboxProcess, passerelle, run_measured, start_sandbox
+
+__all__ = ["SyncSizes", "run_sync_bench"]
+
+_SUMMARY = re.compile(
+    r"^(?P<pair>\S+): (?P<status>\S+) in (?P<secs>[\d.]+)s — created (?P<created>\d+), "
+    r"updated (?P<updated>\d+), deleted (?P<deleted>\d+), unchanged (?P<unchanged>\d+), "
+    r"failed (?P<failed>\d+), api calls (?P<calls>\d+)",
+    re.MULTILINE,
+)
+_VENDOR = {"jira-issues": "jira", "slack-messages": "slack", "google-events": "google_calendar"}
+_PAGE = {"jira-issues": 100, "slack-messages": 999, "google-events": 2500}
+
+
+@dataclass(frozen=True)
+class SyncSizes:
+    scales: tuple[int, ...] = (250, 2500)  # 10,000 and 100,000 Jira issues (40 per scale unit)
+    runs: int = 3
+    big_runs: int = 1  # runs at scales of 100,000 issues and more
+    pairs: tuple[str, ...] = ("jira-issues", "slack-messages", "google-events")
+    big_pairs: tuple[str, ...] = ("jira-issues",)
+    change_share: float = 0.01
+    fixed_changes: int = 100
+
+
+def _log(sandbox: SandboxProcess, vendor: str) -> list[dict[str, Any]]:
+    data = httpx.get(f"{sandbox.vendor_url(vendor)}/_sandbox/requests", timeout=60).json()
+    return list(data["requests"])
+
+
+def _clear_log(sandbox: SandboxProcess, vendor: str) -> None:
+    httpx.delete(f"{sandbox.vendor_url(vendor)}/_sandbox/requests", timeout=60).raise_for_status()
+
+
+def _run_seconds(database_url: str, pair: str) -> float:
+    """The latest run's duration from the run table (the CLI prints tenths of a second)."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                select(runs.c.started_at, runs.c.finished_at).where(runs.c.pair_id == pair)
+                .order_by(runs.c.started_at.desc()).limit(1)
+            ).one()
+    finally:
+        engine.dispose()
+    return float((row.finished_at - row.started_at).total_seconds())
+
+
+def _sync(config: Path, pair: str, *, full: bool, database_url: str) -> dict[str, Any]:
+    args = ["--config", str(config), "sync", pair] + (["--full"] if full else [])
+    measured = run_measured(passerelle(*args))
+    found = _SUMMARY.search(measured.stdout)
+    if measured.returncode != 0 or found is None:
+        raise RuntimeError(
+            f"passerelle sync {pair} failed ({measured.returncode}):\n{measured.stdout[-3000:]}"
+        )
+    g = found.groupdict()
+    items = sum(int(g[k]) for k in ("created", "updated", "unchanged"))
+    return {"status": g["status"], "seconds": round(_run_seconds(database_url, pair), 4),
+            "wall_s": round(measured.wall_s, 2),
+            "items": items, "created": int(g["created"]), "updated": int(g["updated"]),
+            "api_calls": int(g["calls"]), "peak_rss_mb": round(measured.peak_rss_mb, 1)}
+
+
+def _upgrade(config: Path) -> None:
+    measured = run_measured(passerelle("--config", str(config), "db", "upgrade"))
+    if measured.returncode != 0:
+        raise RuntimeError(f"db upgrade failed:\n{measured.stdout[-2000:]}")
+
+
+def _api_requests(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in log if not e["path"].startswith("/_sandbox") and e["path"] != "/token"]
+
+
+def _search_calls(sandbox: SandboxProcess) -> int:
+    return sum(1 for e in _api_requests(_log(sandbox, "jira")) if "search" in e["path"])
+
+
+def _full_once(sandbox: SandboxProcess, pair: str, workdir: Path, tag: str) -> dict[str, Any]:
+    vendor = _VENDOR[pair]
+    with database("sqlite", workdir) as url:
+        config = write_config(workdir / f"sync-{tag}.yaml", sandbox, url, pairs=[pair], log_level="WARNING")
+        _upgrade(config)
+        _clear_log(sandbox, vendor)
+        hub = _sync(config, pair, full=True, database_url=url)
+        log = _api_requests(_log(sandbox, vendor))
+        by_path: dict[str, int] = {}
+        for entry in log:
+            by_path[entry["path"]] = by_path.get(entry["path"], 0) + 1
+        hub["sandbox_calls"] = by_path
+        if pair == "jira-issues":
+            base = bareloop.bare_jira_full(sandbox.vendor_url("jira"))
+        else:
+            headers = bareloop.slack_headers() if vendor == "slack" else bareloop.google_headers()
+            base = bareloop.replay(sandbox.vendor_url(vendor), log, headers)
+    return {"hub": hub, "baseline": base}
+
+
+def _edit_issues(sandbox: SandboxProcess, numbers: list[int], tag: str) -> None:
+    with httpx.Client(base_url=sandbox.vendor_url("jira"), timeout=60) as client:
+        for n in numbers:
+            client.patch(f"/_sandbox/issues/CHK-{n}", json={"fields": {"summary": f"bench edit {tag} {n}"}}
+                         ).raise_for_status()
+
+
+def _spread(count: int, total: int) -> list[int]:
+    step = max(1, total // max(1, count))
+    return [1 + (i * step) % total for i in range(count)]
+
+
+def _incremental(sandbox: SandboxProcess, workdir: Path, issues: int, sizes: SyncSizes, runs: int
+                 ) -> dict[str, Any]:
+    """Full sync once, then per run: a no-change cycle, 1% changed, ``fixed_changes`` changed."""
+    out: dict[str, list[dict[str, Any]]] = {"no_change": [], "share": [], "fixed": []}
+    with database("sqlite", workdir) as url:
+        config = write_config(workdir / f"incr-{issues}.yaml", sandbox, url, pairs=["jira-issues"],
+                              log_level="WARNING")
+        _upgrade(config)
+        _sync(config, "jira-issues", full=True, database_url=url)
+        for run in range(runs):
+            _clear_log(sandbox, "jira")
+            quiet = _sync(config, "jira-issues", full=False, database_url=url)
+            quiet["search_calls"] = _search_calls(sandbox)
+            out["no_change"].append(quiet)
+            share = math.ceil(issues * sizes.change_share)
+            # The fixed count first: its edits are a subset of the share's, so neither re-read
+            # window (the cursor's overlap, 60 s) holds the other step's edits at 100,000 issues.
+            for label, count in (("fixed", sizes.fixed_changes), ("share", share)):
+                _edit_issues(sandbox, _spread(count, issues), f"{label}{run}")
+                _clear_log(sandbox, "jira")
+                result = _sync(config, "jira-issues", full=False, database_url=url)
+                result["changed"] = count
+                result["search_calls"] = _search_calls(sandbox)
+                out[label].append(result)
+    return {k: {"runs": v, "median_s": round(statistics.median(r["seconds"] for r in v), 3)}
+            for k, v in out.items()}
+
+
+def _median_full(results: list[dict[str, Any]]) -> dict[str, Any]:
+    hub_s = statistics.median(r["hub"]["seconds"] for r in results)
+    base_s = statistics.median(r["baseline"]["seconds"] for r in results)
+    last = results[-1]["hub"]
+    return {
+        "runs": results, "items": last["items"], "api_calls": last["api_calls"],
+        "hub_median_s": round(hub_s, 3), "baseline_median_s": round(base_s, 3),
+        "ratio": round(hub_s / base_s, 3) if base_s else None,
+        "items_per_s": round(last["items"] / hub_s, 1) if hub_s else None,
+        "peak_rss_mb": max(r["hub"]["peak_rss_mb"] for r in results),
+    }
+
+
+def run_sync_bench(sizes: SyncSizes, workdir: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {"sizes": sizes.__dict__, "scales": []}
+    for scale in sizes.scales:
+        world = TeamWorld(scale=scale)
+        big = world.issue_count >= 100_000
+        runs = sizes.big_runs if big else sizes.runs
+        entry: dict[str, Any] = {"scale": scale, "issues": world.issue_count, "messages": world.message_count,
+                                 "full": {}}
+        with start_sandbox(scale, workdir) as sandbox:
+            entry["sandbox_rss_mb"] = sandbox.peak_rss_mb()
+            httpx.patch(f"{sandbox.vendor_url('slack')}/_sandbox/rate_limits", json={"enabled": False},
+                        timeout=30).raise_for_status()
+            for pair in sizes.big_pairs if big else sizes.pairs:
+                results = [_full_once(sandbox, pair, workdir, f"{scale}-{pair}-{i}") for i in range(runs)]
+                summary = _median_full(results)
+                summary["page_size"] = _PAGE[pair]
+                summary["min_calls"] = math.ceil(summary["items"] / _PAGE[pair])
+                entry["full"][pair] = summary
+            entry["incremental"] = _incremental(sandbox, workdir, world.issue_count, sizes, runs)
+        out["scales"].append(entry)
+    return out

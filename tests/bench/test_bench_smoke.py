@@ -1,0 +1,50 @@
+"""The benchmark scripts work end to end at a tiny size (``python -m bench.run --quick``).
+
+This pins that each benchmark starts its processes, drives real traffic, and measures
+both sides of its ratio; it does not judge the targets (the full run does, on purpose
+on a quiet machine).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.loadgen import LoadResult
+from bench.run import main, verdicts
+
+pytestmark = pytest.mark.slow
+
+
+def test_percentile_picks_the_nearest_rank() -> None:
+    result = LoadResult(latencies_ms=[float(i) for i in range(1, 101)])
+    assert result.percentile(50) == 50.0
+    assert result.percentile(99) == 99.0
+
+
+def test_quick_run_measures_every_benchmark_against_its_baseline(tmp_path: Path) -> None:
+    out = tmp_path / "quick.json"
+    assert main(["--quick", "--out", str(out)]) == 0
+    results = json.loads(out.read_text())
+
+    ingest = results["ingest"]["results"][0]
+    assert ingest["baseline"]["median_rps"] > 0 and ingest["hub"]["median_rps"] > 0
+    assert ingest["hub"]["runs"][0]["statuses"] == {"200": ingest["hub"]["runs"][0]["sent"]}
+    assert ingest["inbox_rows"] == ingest["acknowledged"]
+
+    scale = results["sync"]["scales"][0]
+    full = scale["full"]["jira-issues"]
+    assert full["items"] == scale["issues"]
+    assert full["baseline_median_s"] > 0 and full["runs"][0]["baseline"]["items"] == scale["issues"]
+    assert full["peak_rss_mb"] > 0
+    incremental = scale["incremental"]
+    assert incremental["share"]["runs"][0]["updated"] == incremental["share"]["runs"][0]["changed"]
+    assert incremental["no_change"]["runs"][0]["items"] == 0
+
+    latency = results["latency"]
+    assert latency["runs"][0]["arrived"] == latency["runs"][0]["edits"] > 0
+
+    rows = verdicts(results)
+    assert rows and all(verdict in ("PASS", "MISS") for _, _, verdict in rows)
