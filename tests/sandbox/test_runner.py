@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import random
+import socket
 import ssl
 import threading
 from collections.abc import Iterator
@@ -10,7 +13,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.sandbox.common.serving import free_port
 from app.sandbox.runner import VENDORS, Sandbox, build_parser, run_sandbox, start_sandbox
 
 
@@ -32,8 +34,24 @@ def test_every_simulator_starts_and_answers_health(sandbox: Sandbox) -> None:
     assert len({sim.world.anchor for sim in sandbox.simulators.values()}) == 1
 
 
+def _free_base(offsets: tuple[int, ...]) -> int:
+    """A base port whose offsets can all be bound now, below Linux's ephemeral range (32768+)."""
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(20_000, 32_000)
+        try:
+            with contextlib.ExitStack() as stack:
+                for offset in offsets:
+                    sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+                    sock.bind(("127.0.0.1", base + offset))
+        except OSError:
+            continue
+        return base
+    raise AssertionError("no free base port found")
+
+
 def test_ports_follow_the_base_port_offsets() -> None:
-    base = free_port() + 50
+    base = _free_base((3, 5))
     running = start_sandbox(base_port=base, vendors=["slack", "graph"])
     try:
         assert running.urls == {

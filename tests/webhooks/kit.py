@@ -22,8 +22,9 @@ from app.hub import Hub
 from app.settings import Settings
 from app.storage.protocol import SubscriptionRow
 from app.webhooks import WebhookService
+from tests.vendor_specs import VENDOR_SPECS
 
-SAMPLES = Path("/work/shared/vendor-specs/samples")
+SAMPLES = VENDOR_SPECS / "samples"
 ADMIN_TOKEN = "test-admin-token-5f1c2a9e7b"
 JIRA_SECRET = "jira-webhook-secret-for-tests"
 SLACK_SECRET = "slack-signing-secret-for-tests"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,10 +10,11 @@ import pytest
 from app.connectors.slack.webhooks import SlackWebhooks
 from app.errors import WebhookRejected
 from app.sandbox.slack import sign
+from tests.vendor_specs import VENDOR_SPECS
 
 SECRET = "connector-signing-secret"
 NOW = 1_700_000_000
-SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "vendor-specs" / "samples" / "slack"
+SAMPLES = VENDOR_SPECS / "samples" / "slack"
 
 
 def signed(body: bytes, secret: str = SECRET, at: int = NOW) -> dict[str, str]:

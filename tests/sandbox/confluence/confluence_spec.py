@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -18,7 +17,9 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-SPECS = Path("/work/shared/vendor-specs/confluence")
+from tests.vendor_specs import VENDOR_SPECS
+
+SPECS = VENDOR_SPECS / "confluence"
 V2_FILE = SPECS / "confluence-rest-v2.openapi-v2.v3.json"
 V1_FILE = SPECS / "confluence-rest-v1.swagger.v3.json"
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,7 +21,9 @@ from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-SPECS = Path(__file__).resolve().parents[4] / "shared" / "vendor-specs" / "msgraph" / "openApiDocs-v1.0"
+from tests.vendor_specs import VENDOR_SPECS
+
+SPECS = VENDOR_SPECS / "msgraph" / "openApiDocs-v1.0"
 HOST = "https://graph.microsoft.com/v1.0"
 _SERVED = {
     "/users/{user-id}/calendars",

@@ -14,7 +14,9 @@ from typing import Any
 
 from openapi_schema_validator import OAS30Validator
 
-SPECS = Path("/work/shared/vendor-specs/jira")
+from tests.vendor_specs import VENDOR_SPECS
+
+SPECS = VENDOR_SPECS / "jira"
 PLATFORM = SPECS / "jira-platform-rest-v3.swagger-v3.v3.json"
 AGILE = SPECS / "jira-software-agile.swagger.v3.json"
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-SPECS = Path(__file__).resolve().parents[4] / "shared" / "vendor-specs" / "slack"
+from tests.vendor_specs import VENDOR_SPECS
+
+SPECS = VENDOR_SPECS / "slack"
 
 __all__ = ["SPECS", "assert_matches_reference", "method_reference"]
 
