@@ -47,6 +47,8 @@ def create_app(settings: Settings, *, start_scheduler: bool = True, migrate: boo
         description="Admin API of the Passerelle integration hub. Every /api route needs the bearer token.",
         lifespan=lifespan,
     )
+    # Webhook routes first: they carry the load, and routes are matched in order.
+    app.include_router(webhooks.router)
     app.include_router(health.router)
     app.include_router(status.router)
     app.include_router(pairs.router)
@@ -54,7 +56,6 @@ def create_app(settings: Settings, *, start_scheduler: bool = True, migrate: boo
     app.include_router(people.router)
     app.include_router(deadletters.router)
     app.include_router(config.router)
-    app.include_router(webhooks.router)
     app.include_router(metrics.router)
     app.include_router(page.router)
     return app

@@ -27,7 +27,7 @@ import hashlib
 from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, and_, delete, or_, select, text
+from sqlalchemy import Connection, delete, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -153,10 +153,12 @@ def set_key_refs(conn: Connection, rule: str, refs: Mapping[str, Collection[str]
         return
     wanted = {(from_record, bounded_key(k)) for from_record, keys in refs.items() for k in keys}
     held = _held_refs(conn, rule, list(refs))
-    for from_record, ref_key in sorted(held - wanted):
+    gone = sorted(held - wanted)
+    for start in range(0, len(gone), _CHUNK // 2):
         conn.execute(
             delete(key_refs).where(
-                key_refs.c.rule == rule, key_refs.c.from_record == from_record, key_refs.c.ref_key == ref_key
+                key_refs.c.rule == rule,
+                tuple_(key_refs.c.from_record, key_refs.c.ref_key).in_(gone[start : start + _CHUNK // 2]),
             )
         )
     added = sorted(wanted - held)
@@ -212,15 +214,12 @@ def replace_links(
                 raise ValueError(f"link {link} is not a {direction!r} link of {hub_id}")
             desired.add(link)
     held = _held_links(conn, derived_by, list(wanted), direction)
-    for gone in sorted(held - desired, key=_order):
+    gone = [_order(x) for x in sorted(held - desired, key=_order)]
+    for start in range(0, len(gone), _CHUNK // 3):
         conn.execute(
             delete(links).where(
-                and_(
-                    links.c.from_record == gone.from_record,
-                    links.c.to_record == gone.to_record,
-                    links.c.kind == gone.kind,
-                    links.c.derived_by == derived_by,
-                )
+                links.c.derived_by == derived_by,
+                tuple_(links.c.from_record, links.c.to_record, links.c.kind).in_(gone[start : start + _CHUNK // 3]),
             )
         )
     new = sorted(desired - held, key=_order)

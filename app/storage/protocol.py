@@ -225,6 +225,10 @@ class Transaction(Protocol):
         """Insert or replace the record with ``record.hub_id``; ``run_id`` is kept as lineage."""
         ...
 
+    def upsert_records(self, batch: Sequence[Record], run_id: str | None = None) -> None:
+        """:meth:`upsert_record` of each record in order, in a few statements for the lot."""
+        ...
+
     def tombstone_record(self, hub_id: str, tombstone: Tombstone, run_id: str | None = None) -> bool:
         """Mark a live record deleted; returns False if it was unknown or already deleted."""
         ...
@@ -362,6 +366,14 @@ class Store(Protocol):
     # --- webhook inbox ---------------------------------------------------------------------
     def inbox_put(self, source: str, delivery_id: str, headers: dict[str, str], body: bytes) -> bool:
         """Store a delivery durably; False if ``(source, delivery_id)`` was already stored."""
+        ...
+
+    def inbox_put_many(self, items: Sequence[tuple[str, str, dict[str, str], bytes]]) -> list[bool]:
+        """Store ``(source, delivery_id, headers, body)`` deliveries in ONE transaction (group commit).
+
+        One flag per item, in order, as :meth:`inbox_put` would answer it: False for a delivery
+        already stored (also earlier in ``items``). All or nothing: if it raises, none is stored.
+        """
         ...
 
     def inbox_claim(self, owner: str, limit: int = 20, claim_ttl_s: float | None = None) -> list[InboxItem]:

@@ -9,10 +9,12 @@ write gate and ``BEGIN IMMEDIATE`` make the pick-and-mark one exclusive step.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, Table, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.storage.protocol import InboxItem, OutboxItem
 from app.storage.sql import insert_ignore
@@ -23,6 +25,7 @@ __all__ = [
     "claim_outbox_for_pair",
     "enqueue_outbox",
     "inbox_put",
+    "inbox_put_many",
     "list_items",
     "mark_done",
     "mark_failed",
@@ -58,6 +61,52 @@ def inbox_put(
         },
         ["source", "delivery_id"],
     )
+
+
+_ROWS_PER_INSERT = 100
+"""Rows per multi-row INSERT: 7 bound values each stays under SQLite's 999-variable floor."""
+
+
+def inbox_put_many(
+    conn: Connection, items: Sequence[tuple[str, str, dict[str, str], bytes]], now: datetime
+) -> list[bool]:
+    """Every delivery in the caller's one transaction; True for each row written, in order.
+
+    Multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING source, delivery_id`` (both
+    backends): the keys returned are the rows written, any other is a duplicate of a stored
+    delivery. A key repeated within ``items`` is sent once; its later copies answer False.
+    """
+    first: dict[tuple[str, str], dict[str, Any]] = {}
+    for source, delivery_id, headers, body in items:
+        first.setdefault(
+            (source, delivery_id),
+            {
+                "source": source,
+                "delivery_id": delivery_id,
+                "received_at": now,
+                "headers": dict(headers),
+                "body": bytes(body),
+                "attempts": 0,
+                "status": PENDING,
+            },
+        )
+    rows = list(first.values())
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    written: set[tuple[str, str]] = set()
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        stmt = (
+            dialect_insert(inbox)
+            .values(rows[start : start + _ROWS_PER_INSERT])
+            .on_conflict_do_nothing(index_elements=["source", "delivery_id"])
+            .returning(inbox.c.source, inbox.c.delivery_id)
+        )
+        written.update((r[0], r[1]) for r in conn.execute(stmt))
+    flags = []
+    for source, delivery_id, _, _ in items:
+        key = (source, delivery_id)
+        flags.append(key in written)
+        written.discard(key)  # a later copy in the same batch is a duplicate
+    return flags
 
 
 def enqueue_outbox(

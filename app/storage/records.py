@@ -13,7 +13,7 @@ from app.errors import PasserelleError
 from app.models import Record, Tombstone
 from app.storage.lookup import natural_key
 from app.storage.protocol import LinkRow, RecordQuery
-from app.storage.sql import insert_ignore, upsert
+from app.storage.sql import insert_ignore, upsert, upsert_many
 from app.storage.tables import links, records
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "search_records",
     "tombstone_record",
     "upsert_record",
+    "upsert_records",
 ]
 
 ITER_BATCH = 500
@@ -38,8 +39,9 @@ class DuplicateSourceKey(PasserelleError):
     :func:`app.models.hub_id_for`."""
 
 
-def _search_text(record: Record) -> str:
-    """Every string in the body plus the external id, lower-cased: what text search matches."""
+def _search_text(record: Record, body: Any) -> str:
+    """Every string in the body (``body``: its JSON form) plus the external id, lower-cased:
+    what text search matches."""
     parts: list[str] = [record.source.external_id]
 
     def walk(value: Any) -> None:
@@ -52,12 +54,13 @@ def _search_text(record: Record) -> str:
             for item in value:
                 walk(item)
 
-    walk(record.body.model_dump(mode="json"))
+    walk(body)
     return "\n".join(parts).lower()
 
 
 def _row_values(record: Record, writer: str | None) -> dict[str, Any]:
     src = record.source
+    body = record.body.model_dump(mode="json")  # once: the column and the search text both need it
     return {
         "hub_id": record.hub_id,
         "kind": record.kind.value,
@@ -76,8 +79,8 @@ def _row_values(record: Record, writer: str | None) -> dict[str, Any]:
         "deleted_at": record.tombstone.deleted_at if record.tombstone else None,
         "delete_reason": record.tombstone.reason.value if record.tombstone else None,
         "last_writer": writer,
-        "search_text": _search_text(record),
-        "body": record.body.model_dump(mode="json"),
+        "search_text": _search_text(record, body),
+        "body": body,
         "raw": record.raw,
         "natural_key": natural_key(record),
     }
@@ -126,6 +129,19 @@ def upsert_record(conn: Connection, record: Record, writer: str | None) -> None:
             f"{src.connector}/{src.stream}/{src.external_id} is already stored under another hub id "
             f"than {record.hub_id}"
         ) from exc
+
+
+def upsert_records(conn: Connection, batch: Sequence[Record], writer: str | None) -> None:
+    """:func:`upsert_record` of each record in order, in one statement (a record named twice:
+    the last one counts)."""
+    if not batch:
+        return
+    try:
+        upsert_many(conn, records, [_row_values(r, writer) for r in batch], ["hub_id"])
+    except IntegrityError as exc:
+        keys = sorted({f"{r.source.connector}/{r.source.stream}/{r.source.external_id}" for r in batch})
+        named = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
+        raise DuplicateSourceKey(f"one of {named} is already stored under another hub id ({exc.orig})") from exc
 
 
 def tombstone_record(conn: Connection, hub_id: str, tombstone: Tombstone, writer: str | None) -> bool:

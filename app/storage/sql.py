@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ColumnElement
 
-__all__ = ["insert_ignore", "upsert", "upsert_stmt"]
+__all__ = ["insert_ignore", "upsert", "upsert_many", "upsert_stmt"]
 
 
 def _insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
@@ -49,6 +49,28 @@ def upsert(
     update: Sequence[str] | None = None,
 ) -> None:
     conn.execute(upsert_stmt(conn, table, values, keys, update))
+
+
+def upsert_many(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    keys: Sequence[str],
+) -> None:
+    """:func:`upsert` of many rows with ONE statement, executed once over all of them.
+
+    Every row must name the same columns (the first row's); on conflict each non-key column
+    is replaced. Building the statement (``excluded`` in particular) costs more than running
+    it, so a page of rows pays for it once. A key named twice ends with its last row, as
+    with one upsert after the other (and never as two rows of one multi-row ``VALUES``,
+    which PostgreSQL refuses to update twice).
+    """
+    latest = {tuple(r[k] for k in keys): dict(r) for r in rows}
+    if not latest:
+        return
+    stmt = _insert(conn, table)
+    set_: dict[str, Any] = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
+    conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=set_), list(latest.values()))
 
 
 def insert_ignore(conn: Connection, table: Table, values: Mapping[str, Any], keys: Sequence[str]) -> bool:

@@ -68,6 +68,9 @@ class SqlTransaction:
     def upsert_record(self, record: Record, run_id: str | None = None) -> None:
         records.upsert_record(self._conn, record, run_id)
 
+    def upsert_records(self, batch: Sequence[Record], run_id: str | None = None) -> None:
+        records.upsert_records(self._conn, batch, run_id)
+
     def tombstone_record(self, hub_id: str, tombstone: Tombstone, run_id: str | None = None) -> bool:
         return records.tombstone_record(self._conn, hub_id, tombstone, run_id)
 
@@ -268,6 +271,12 @@ class SqlStore:
     def inbox_put(self, source: str, delivery_id: str, headers: dict[str, str], body: bytes) -> bool:
         with self._writing() as conn:
             return queues.inbox_put(conn, source, delivery_id, headers, body, self._now())
+
+    def inbox_put_many(self, items: Sequence[tuple[str, str, dict[str, str], bytes]]) -> list[bool]:
+        if not items:
+            return []
+        with self._writing() as conn:
+            return queues.inbox_put_many(conn, items, self._now())
 
     def inbox_claim(self, owner: str, limit: int = 20, claim_ttl_s: float | None = None) -> list[InboxItem]:
         ttl = self._claim_ttl_s if claim_ttl_s is None else claim_ttl_s

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from app.models import Record
 from app.storage.protocol import CursorKey, Store
 from app.sync.derive import derive_page
 from app.sync.prepare import Prepared
@@ -21,11 +22,17 @@ def commit_page(
 ) -> None:
     """Commit ``prepared`` and, when given, ``cursor_after`` together (blocking: run in a worker thread)."""
     with store.transaction() as tx:
+        # Upserts go in batches (one statement each), in order: a batch is written before the
+        # tombstone that follows it, so a record deleted then revived in one page ends live.
+        batch: list[Record] = []
         for item in prepared:
             if item.record is not None:
-                tx.upsert_record(item.record, run_id)
+                batch.append(item.record)
             elif item.tombstone is not None:
+                tx.upsert_records(batch, run_id)
+                batch = []
                 tx.tombstone_record(item.hub_id, item.tombstone, run_id)
+        tx.upsert_records(batch, run_id)
         derive_page(tx, prepared)  # links and people of these records, in the same transaction
         if cursor_after is not None:
             tx.set_cursor(key, cursor_after)
