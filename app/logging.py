@@ -109,5 +109,5 @@ def configure_logging(
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Per-request lines from the HTTP client and job bookkeeping drown the hub's own events.
-    for noisy in ("httpx", "httpcore", "apscheduler", "jira", "alembic.runtime.migration", "googleapiclient.discovery"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "jira", "alembic", "googleapiclient.discovery"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
