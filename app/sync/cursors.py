@@ -4,8 +4,10 @@ A full read (first sync, ``full=True``, or after ``CursorInvalidated``) ends wit
 that infers deletes. If the run dies half-way, the next run resumes from the last
 committed cursor, and must still know it is finishing a full read, or the census would
 never happen and a record deleted in the gap would stay live in the hub. So the cursor
-committed with each page of a full read is stored as ``full-read|<cursor>``; the final
-cursor, stored once the read completes, is stored bare.
+committed with each page of a full read is stored as ``full-read|<cursor>``, and stays
+marked until the census after the read has passed; only then is the final cursor stored
+bare. A census whose mass-delete guard tripped leaves the mark, so every later run
+censuses (and flags) again until the guard passes: a crash cannot bury the warning.
 """
 
 from __future__ import annotations

@@ -178,16 +178,39 @@ async def _read_through(
             return PartitionResult.SKIPPED
         if reader.full_read:
             break  # a dead cursor during the catch-up already turned it into the full read
-    if reader.full_read:
-        await asyncio.to_thread(set_cursor, ctx.store, reader.key, reader.cursor, full_sync_done=True)
-        reader.stored = reader.cursor
     if not (reader.full_read or ctx.census_due):
         return PartitionResult.DONE
+    if reader.full_read:
+        await _keep_full_read_mark(ctx, reader)
     if CENSUS_FLAG not in ctx.run.flags:
         ctx.run.flags.append(CENSUS_FLAG)
     suspicious = await run_census(ctx.store, endpoint, reader.partition, run=ctx.run, settings=ctx.settings,
                                   retry=ctx.retry, clock=ctx.clock)
-    return PartitionResult.SUSPICIOUS if suspicious else PartitionResult.DONE
+    if suspicious:
+        # The cursor keeps its mark: every run redoes the census (and flags the run) until the
+        # guard passes, so the held-back deletes cannot be forgotten by a run that crashes or
+        # fails before its run record is saved.
+        return PartitionResult.SUSPICIOUS
+    if reader.full_read:
+        # Only now is the full read finished: its census has judged what vanished.
+        await asyncio.to_thread(set_cursor, ctx.store, reader.key, reader.cursor, full_sync_done=True)
+        reader.stored = reader.cursor
+    return PartitionResult.DONE
+
+
+async def _keep_full_read_mark(ctx: PullContext, reader: _PartitionReader) -> None:
+    """Make sure the stored cursor still says "full read to finish" while its census is pending.
+
+    Storing it bare before the census would let a crash (or a transient failure of the
+    listing) between the two skip the census for good: a record deleted in a dead cursor's
+    gap would then stay live in the hub, and a two-way pair would write to it.
+    """
+    if reader.cursor is None:
+        return
+    marked = stored_cursor(reader.cursor, full_read=True)
+    if reader.stored != marked:
+        await asyncio.to_thread(set_cursor, ctx.store, reader.key, marked)
+        reader.stored = marked
 
 
 async def pull_partition(

@@ -328,3 +328,43 @@ async def test_a_full_read_resumed_after_a_crash_still_ends_with_its_census(stor
     assert gone not in hub_records(store, "src")
     after = store.get_cursor(CursorKey("src", "items", "alpha"))
     assert after is not None and after.value is not None and not after.value.startswith("full-read|")
+
+
+async def test_a_crash_between_a_full_read_and_its_census_still_leaves_the_census_to_do(store: SqlStore) -> None:
+    src = memory("src", items=6, partitions={"items": ["alpha"]})
+    await sync(pull_pair(), {"src": src}, store)
+    gone = sorted(src.live_items("items"))[0]
+    src.remove("items", gone)
+    src.invalidate_cursors("items", "alpha")  # the tombstone falls into the gap: only a census can see it
+    src.faults.fail_next("list_refs", 1, lambda: SimulatedCrash("killed before the census"))
+    with pytest.raises(SimulatedCrash):
+        await sync(pull_pair(), {"src": src}, store)  # the full read completed, its census never ran
+    state = store.get_cursor(CursorKey("src", "items", "alpha"))
+    assert state is not None and state.value is not None and state.value.startswith("full-read|")
+    assert gone in hub_records(store, "src")  # still live: only the census can tell it is gone
+    run = await sync(pull_pair(), {"src": src}, store)
+    assert (run.status, run.deleted) == (RunStatus.SUCCEEDED, 1) and "census" in run.flags
+    assert gone not in hub_records(store, "src")
+
+
+async def test_a_tripped_guard_is_raised_again_on_every_run_until_the_census_passes(store: SqlStore) -> None:
+    src = memory("src", items=1, partitions={"items": ["alpha"]})
+    await sync(pull_pair(), {"src": src}, store)
+    (only,) = src.live_items("items")
+    src.remove("items", only)
+    src.invalidate_cursors("items", "alpha")  # the partition empties inside a dead cursor's gap
+    first = await sync(pull_pair(), {"src": src}, store)
+    assert first.status is RunStatus.SUSPICIOUS_MASS_DELETE and first.deleted == 0
+    state = store.get_cursor(CursorKey("src", "items", "alpha"))
+    assert state is not None and state.value is not None and state.value.startswith("full-read|")
+    # A later run (even one whose predecessor's record was lost to a crash) sees the guard again.
+    again = await sync(pull_pair(), {"src": src}, store)
+    assert again.status is RunStatus.SUSPICIOUS_MASS_DELETE
+    assert "suspicious_mass_delete:src/items/alpha" in again.flags
+    assert only in hub_records(store, "src")
+    src.add("items", "alpha", item(99))  # the partition lists something again: the census may judge
+    healed = await sync(pull_pair(), {"src": src}, store)
+    assert (healed.status, healed.deleted, healed.created) == (RunStatus.SUCCEEDED, 1, 1)
+    after = store.get_cursor(CursorKey("src", "items", "alpha"))
+    assert after is not None and after.value is not None and not after.value.startswith("full-read|")
+    assert after.last_full_sync_at is not None
