@@ -68,14 +68,14 @@ class PullContext:
     """Called after every committed page (the CLI's progress line)."""
     last_saved_at: datetime | None = None
 
-    def report_progress(self) -> None:
+    async def report_progress(self) -> None:
         """Tell the caller, and every few seconds persist the running counts for the admin API."""
         if self.progress is not None:
             self.progress(self.run)
         now = self.clock()
         if self.last_saved_at is None or (now - self.last_saved_at).total_seconds() >= _PROGRESS_SAVE_S:
             self.last_saved_at = now
-            self.store.save_run(self.run)
+            await asyncio.to_thread(self.store.save_run, self.run)
 
     @property
     def stopping(self) -> bool:
@@ -158,7 +158,7 @@ class _PartitionReader:
         if page.cursor_after is not None:
             self.cursor, self.stored = page.cursor_after, after
         _tally(ctx.run, prepared)
-        await asyncio.to_thread(ctx.report_progress)
+        await ctx.report_progress()
         log.debug("sync.page.committed", changes=len(page.changes), cursor_after=page.cursor_after)
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.connectors.base import Connector
 from app.connectors.common import RetryPolicy
 from app.connectors.memory import MemoryConnector
-from app.models import Record
+from app.models import Record, WorkItem
 from app.settings import MemorySettings, PairEndpoint, PairSettings, SyncSettings
 from app.storage import RunRecord, Store
 from app.sync import run_sync
@@ -58,3 +59,28 @@ async def eventually(condition: Callable[[], bool], timeout_s: float = 5.0) -> N
     async with asyncio.timeout(timeout_s):
         while not condition():  # noqa: ASYNC110 - the store offers nothing to wait on
             await asyncio.sleep(0.005)
+
+
+Sides = tuple[MemoryConnector, MemoryConnector]
+
+
+class FakeClock:
+    """One shared time line for both tools, so 'newest' is decided by the order of the edits."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+def two_sides() -> Sides:
+    clock = FakeClock()
+    return memory("a", clock=clock), memory("b", clock=clock)
+
+
+def title(connector: MemoryConnector, external_id: str) -> str:
+    body = connector.item("items", external_id).body
+    assert isinstance(body, WorkItem)
+    return body.title

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
 from app.connectors.memory import MemoryConnector
@@ -11,32 +9,12 @@ from app.errors import ConfigError, PreconditionFailed, SkippableRecord, Transie
 from app.models import WorkItem
 from app.storage import RunStatus, SqlStore
 
-from .support import hub_records, memory, sync, two_way_pair
-
-Sides = tuple[MemoryConnector, MemoryConnector]
-
-
-class FakeClock:
-    """One shared time line for both tools, so 'newest' is decided by the order of the edits."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(seconds=1)
-        return self.now
+from .support import Sides, hub_records, sync, title, two_sides, two_way_pair
 
 
 @pytest.fixture
 def sides() -> Sides:
-    clock = FakeClock()
-    return memory("a", clock=clock), memory("b", clock=clock)
-
-
-def title(connector: MemoryConnector, external_id: str) -> str:
-    body = connector.item("items", external_id).body
-    assert isinstance(body, WorkItem)
-    return body.title
+    return two_sides()
 
 
 async def mirrored(store: SqlStore, a: MemoryConnector, b: MemoryConnector, policy: str = "newest_wins"
