@@ -1,15 +1,19 @@
 """Inbox processing: turn stored deliveries into targeted syncs, in the background.
 
 A delivery is claimed (``inbox_claim``), parsed by its connector's receiver into hints,
-and each hint becomes work: named ids are fetched and written at once
-(:func:`~app.webhooks.targeted.apply_hint`); a hint naming no ids, and any two-way
+and each hint becomes work: named ids are fetched and written at once, together with
+the other deliveries pending for the same partition (:class:`~app.webhooks.coalesce.Coalescer`:
+one ``get_many`` and one commit for all of them); a hint naming no ids, and any two-way
 pair touching the records, asks the scheduler for a run of the pairs reading that
 stream (``trigger="webhook"``; bursts collapse into one run). Graph lifecycle events go
-to the subscription manager.
+to the subscription manager. A delivery is marked done only after the commit holding
+its records.
 
 A failure retries with exponential backoff; after ``webhooks.max_attempts`` the
 delivery becomes a dead letter (an admin can retry it). Deliveries are processed
-concurrently, each with a time limit, so a slow or failing one never blocks others.
+concurrently, each with a time limit, so a slow or failing one never blocks others:
+the background loop claims new deliveries while earlier ones are still worked on (up
+to ``max_in_flight`` at once), never waiting for a whole claimed batch to finish.
 """
 
 from __future__ import annotations
@@ -29,10 +33,11 @@ from app.hub import Hub
 from app.storage.freshness import WEBHOOK_WRITER_PREFIX
 from app.storage.protocol import InboxItem
 from app.sync.runs import Clock, utc_now
+from app.webhooks.coalesce import Coalescer
 from app.webhooks.headers import CONNECTOR_HEADER, Headers
 from app.webhooks.receivers import ReceiverSet
 from app.webhooks.sources import Source
-from app.webhooks.targeted import PartitionBusy, PartitionLocks, apply_hint
+from app.webhooks.targeted import PartitionBusy
 
 __all__ = ["InboxProcessor", "LifecycleHandler", "lineage_of", "retry_delay"]
 
@@ -76,7 +81,9 @@ class InboxProcessor:
         clock: Clock = utc_now,
         batch: int = 20,
         concurrency: int = 4,
+        max_in_flight: int = 400,
         idle_poll_s: float = 1.0,
+        claim_linger_s: float = 0.02,
         item_timeout_s: float = 120.0,
         backoff_base_s: float = 2.0,
         backoff_max_s: float = 900.0,
@@ -87,8 +94,18 @@ class InboxProcessor:
         self._on_lifecycle = on_lifecycle
         self._clock = clock
         self._batch = batch
+        # Vendor conversations at once: partitions fetching (the coalescer) and lifecycle handling.
         self._slots = asyncio.Semaphore(concurrency)
+        # Deliveries claimed and not finished. Most wait in a partition's queue and cost only
+        # memory; enough room that a partition stuck behind a rate limit (up to a few full
+        # batches of 100) does not keep other partitions' deliveries from being claimed.
+        self._max_in_flight = max_in_flight
         self._idle_poll_s = idle_poll_s
+        # Woken by a stored delivery, wait this long before claiming so that a burst is claimed
+        # (and fetched) a few at a time: each claim, lease and commit is a write transaction
+        # that the intake's group commit queues behind (SQLite has one writer). Measured at
+        # 100 deliveries/s: a third of the claims and fetches, ~35 % less hub CPU, +20 ms p50.
+        self._claim_linger_s = claim_linger_s
         self._item_timeout_s = item_timeout_s
         self._backoff_base_s = backoff_base_s
         self._backoff_max_s = backoff_max_s
@@ -96,8 +113,11 @@ class InboxProcessor:
         # process that died lapse within ``claim_ttl_s`` and another processor takes over.
         self._claim_ttl_s = claim_ttl_s
         self._working: set[int] = set()
-        self._locks = PartitionLocks()
+        self._in_flight: set[asyncio.Task[None]] = set()
         self.owner = f"inbox:{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._coalescer = Coalescer(
+            hub.db, owner=self.owner, clock=clock, lease_ttl_s=hub.settings.sync.lease_ttl_s, slots=self._slots
+        )
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -113,11 +133,16 @@ class InboxProcessor:
             self._heartbeat = asyncio.create_task(self._renew_claims(), name="inbox-claims")
 
     async def stop(self) -> None:
-        for task in (self._task, self._heartbeat):
+        """Stop claiming and drop the work in hand (its claims lapse and another run takes it)."""
+        for task in (self._task, *self._in_flight):
             if task is not None:
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await asyncio.gather(*(t for t in (self._task, *self._in_flight) if t is not None), return_exceptions=True)
+        await self._coalescer.close()
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
         self._task = self._heartbeat = None
 
     async def _renew_claims(self) -> None:
@@ -131,23 +156,52 @@ class InboxProcessor:
                 except Exception as exc:  # the store is down: the claims may lapse, which is safe
                     log.warning("inbox.claims_not_renewed", error=repr(exc))
 
+    @property
+    def waiting(self) -> int:
+        """Hints of claimed deliveries waiting for their partition's next fetch."""
+        return self._coalescer.waiting
+
     def notify(self) -> None:
         """A delivery was stored: process it now rather than at the next poll. Thread-safe."""
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._wake.set)
 
     async def _run(self) -> None:
+        """Claim while there is room; each delivery runs as its own task, so a new delivery is
+        claimed on ``notify`` (after ``claim_linger_s``), never after every delivery of an
+        earlier batch is finished."""
         while True:
-            try:
-                handled = await self.run_once()
-            except Exception as exc:  # the store is down: keep the loop alive, try again later
-                log.error("inbox.loop_failed", error=repr(exc))
-                handled = 0
-            if handled:
-                continue
+            room = min(self._batch, self._max_in_flight - len(self._in_flight))
+            if room > 0:
+                try:
+                    items = await asyncio.to_thread(
+                        self._hub.db.inbox_claim, self.owner, room, self._claim_ttl_s
+                    )
+                except Exception as exc:  # the store is down: keep the loop alive, try again later
+                    log.error("inbox.loop_failed", error=repr(exc))
+                    items = []
+                for item in items:
+                    self._spawn(item)
+                if len(items) == room:
+                    continue  # more may be due
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._idle_poll_s)
+            if self._claim_linger_s > 0 and self._wake.is_set():
+                await asyncio.sleep(self._claim_linger_s)
             self._wake.clear()
+
+    def _spawn(self, item: InboxItem) -> None:
+        self._working.add(item.id)  # renewed by the heartbeat from now on
+        task = asyncio.create_task(self._guarded(item), name=f"inbox:{item.id}")
+        self._in_flight.add(task)
+
+        def finished(task: asyncio.Task[None]) -> None:
+            full = len(self._in_flight) >= self._max_in_flight
+            self._in_flight.discard(task)
+            if full:
+                self._wake.set()  # room again: claim
+
+        task.add_done_callback(finished)
 
     # --- work ---------------------------------------------------------------------------------
 
@@ -176,15 +230,14 @@ class InboxProcessor:
             self._working.discard(item.id)
 
     async def _guarded_work(self, item: InboxItem) -> None:
-        async with self._slots:
-            with structlog.contextvars.bound_contextvars(source=item.source, delivery_id=item.delivery_id):
-                try:
-                    await asyncio.wait_for(self.process(item), self._item_timeout_s)
-                except Exception as exc:
-                    await self._failed(item, exc)
-                else:
-                    await asyncio.to_thread(self._hub.db.inbox_done, item.id)
-                    log.info("inbox.done", attempts=item.attempts + 1)
+        with structlog.contextvars.bound_contextvars(source=item.source, delivery_id=item.delivery_id):
+            try:
+                await asyncio.wait_for(self.process(item), self._item_timeout_s)
+            except Exception as exc:
+                await self._failed(item, exc)
+            else:
+                await asyncio.to_thread(self._hub.db.inbox_done, item.id)
+                log.info("inbox.done", attempts=item.attempts + 1)
 
     async def process(self, item: InboxItem) -> None:
         """Do what one delivery asks; raises when it should be retried."""
@@ -201,34 +254,16 @@ class InboxProcessor:
             # After the hints (a ``missed`` resync): renewing or recreating may drop the old subscription.
             if self._on_lifecycle is None:
                 raise RuntimeError("no subscription manager to handle Graph lifecycle events")
-            await self._on_lifecycle(item)
+            async with self._slots:
+                await self._on_lifecycle(item)
 
     async def _apply(self, item: InboxItem, name: str, hint: WebhookHint) -> None:
         connector = self._hub.connectors.get(name)
         if connector is None:
             raise RuntimeError(f"connector {name!r} is not open")
         if hint.external_ids or hint.deleted_ids:
-            counts = await apply_hint(
-                self._hub.db,
-                connector,
-                hint,
-                lineage=lineage_of(item),
-                received_at=item.received_at,
-                clock=self._clock,
-                lease_ttl_s=self._hub.settings.sync.lease_ttl_s,
-                owner=self.owner,
-                locks=self._locks,
-            )
-            log.info(
-                "inbox.applied",
-                connector=name,
-                stream=hint.stream,
-                partition=hint.partition,
-                created=counts.created,
-                updated=counts.updated,
-                deleted=counts.deleted,
-                unchanged=counts.unchanged,
-            )
+            # Returns once the records are committed (logged per batch as ``inbox.applied``).
+            await self._coalescer.apply(connector, hint, lineage=lineage_of(item), received_at=item.received_at)
             self._request_runs(name, hint, two_way_only=True)
         else:
             self._request_runs(name, hint, two_way_only=False)

@@ -1,9 +1,16 @@
 """Targeted sync: bring the few records a webhook names up to date, with the engine's own rules.
 
-It reuses the engine's prepare step (version + content hash decide what changed) and its
-commit step (one transaction), so a record written here is exactly what a poll would
-have written. The partition's sync lease is held meanwhile: a poll that read an older
-version of the same records cannot commit it over a newer one written here.
+It reuses the engine's prepare step (version + content hash decide what changed) and
+commits in one transaction with the engine's derivation, so a record written here is
+exactly what a poll would have written. The partition's sync lease is held meanwhile: a
+poll that read an older version of the same records cannot commit it over a newer one
+written here.
+
+The unit of work is a list of :class:`Mention` (one delivery's hint for one partition):
+:func:`commit_mentions` fetches the union of their ids in one ``get_many`` and commits
+once, each record written with the lineage of the delivery that named it (see
+:mod:`app.webhooks.coalesce`, which gathers the mentions). :func:`apply_hint` is the
+same for a single delivery.
 """
 
 from __future__ import annotations
@@ -11,19 +18,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from app.connectors.base import Change, Connector, WebhookHint
 from app.errors import TransientError
-from app.models import DeleteReason, RecordKind, Tombstone, hub_id_for
+from app.models import DeleteReason, Record, RecordKind, Tombstone, hub_id_for
 from app.storage.protocol import CursorKey, Store
-from app.sync.apply import commit_page
+from app.sync.derive import derive_page
 from app.sync.leases import partition_lease_name
-from app.sync.prepare import Outcome, prepare_page
+from app.sync.prepare import Outcome, Prepared, prepare_page
 from app.sync.runs import Clock
 
-__all__ = ["AppliedCounts", "PartitionBusy", "PartitionLocks", "apply_hint"]
+__all__ = [
+    "AppliedCounts",
+    "Mention",
+    "PartitionBusy",
+    "PartitionLocks",
+    "apply_hint",
+    "commit_mentions",
+    "split_by_partition",
+    "stream_kind",
+]
 
 
 class PartitionBusy(TransientError):
@@ -41,17 +58,19 @@ class AppliedCounts:
     def add(self, outcome: Outcome) -> None:
         setattr(self, outcome.value, getattr(self, outcome.value) + 1)
 
+    def merge(self, other: AppliedCounts) -> None:
+        for outcome in Outcome:
+            setattr(self, outcome.value, getattr(self, outcome.value) + getattr(other, outcome.value))
 
-async def _changes(connector: Connector, hint: WebhookHint, received_at: datetime) -> list[Change]:
-    changes: list[Change] = []
-    if hint.external_ids:
-        changes.extend(await connector.get_many(hint.stream, list(hint.external_ids)))
-    for gone in hint.deleted_ids:
-        # The delivery was verified: the vendor itself says the record is gone.
-        changes.append(
-            Change(gone, None, tombstone=Tombstone(deleted_at=received_at, reason=DeleteReason.DELETED))
-        )
-    return changes
+
+@dataclass(frozen=True)
+class Mention:
+    """One delivery's hint for ONE partition (``hint.partition`` resolved): what it names,
+    the lineage its records get (``webhook:<source>:<delivery id>``), when it was received."""
+
+    hint: WebhookHint
+    lineage: str
+    received_at: datetime
 
 
 class PartitionLocks:
@@ -62,6 +81,36 @@ class PartitionLocks:
 
     def __call__(self, key: CursorKey) -> asyncio.Lock:
         return self._locks.setdefault(key, asyncio.Lock())
+
+
+def stream_kind(connector: Connector, stream: str) -> RecordKind:
+    spec = next((s for s in connector.streams if s.name == stream), None)
+    if spec is None:
+        raise ValueError(f"connector {connector.name!r} has no stream {stream!r}")
+    return spec.kind
+
+
+async def split_by_partition(store: Store, connector: Connector, hint: WebhookHint) -> list[WebhookHint]:
+    """``hint`` cut into one hint per partition. A hint that names its partition is returned as is;
+    otherwise a record the hub already holds keeps its partition (one store read)."""
+    if hint.partition:
+        return [hint]
+    named = list(dict.fromkeys([*hint.external_ids, *hint.deleted_ids]))
+    hub_ids = [hub_id_for(connector.name, hint.stream, ext) for ext in named]
+    stored = await asyncio.to_thread(store.get_records, hub_ids) if hub_ids else {}
+    by_partition: dict[str, set[str]] = defaultdict(set)
+    for ext, hub_id in zip(named, hub_ids, strict=True):
+        known = stored.get(hub_id)
+        by_partition[known.source.partition if known else ""].add(ext)
+    return [
+        WebhookHint(
+            connector=hint.connector, stream=hint.stream, partition=partition,
+            external_ids=tuple(i for i in hint.external_ids if i in ids),
+            deleted_ids=tuple(i for i in hint.deleted_ids if i in ids),
+            delivery_id=hint.delivery_id,
+        )
+        for partition, ids in by_partition.items()
+    ]
 
 
 async def apply_hint(
@@ -85,54 +134,46 @@ async def apply_hint(
     :class:`PartitionBusy` when a sync holds a partition's lease, and whatever the
     connector raises (hub errors) for the fetch.
     """
-    spec = next((s for s in connector.streams if s.name == hint.stream), None)
-    if spec is None:
-        raise ValueError(f"connector {connector.name!r} has no stream {hint.stream!r}")
-    named = list(dict.fromkeys([*hint.external_ids, *hint.deleted_ids]))
-    hub_ids = [hub_id_for(connector.name, hint.stream, ext) for ext in named]
-    stored = await asyncio.to_thread(store.get_records, hub_ids) if hub_ids else {}
-    by_partition: dict[str, list[str]] = defaultdict(list)
-    for ext, hub_id in zip(named, hub_ids, strict=True):
-        known = stored.get(hub_id)
-        by_partition[hint.partition or (known.source.partition if known else "")].append(ext)
+    kind = stream_kind(connector, hint.stream)
     counts = AppliedCounts()
-    for partition, ids in by_partition.items():
-        key = CursorKey(connector.name, hint.stream, partition)
-        part = WebhookHint(
-            connector=hint.connector, stream=hint.stream, partition=partition,
-            external_ids=tuple(i for i in hint.external_ids if i in ids),
-            deleted_ids=tuple(i for i in hint.deleted_ids if i in ids),
-        )
+    for part in await split_by_partition(store, connector, hint):
+        key = CursorKey(connector.name, hint.stream, part.partition)
         lock = locks(key) if locks is not None else contextlib.nullcontext()
         async with lock:
-            outcomes = await _commit_leased(
-                store, key, part, connector, spec.kind, lineage, owner or lineage, received_at, clock,
-                lease_ttl_s,
+            applied = await commit_mentions(
+                store, connector, kind, key, [Mention(part, lineage, received_at)],
+                owner=owner or lineage, clock=clock, lease_ttl_s=lease_ttl_s,
             )
-        for outcome in outcomes:
-            counts.add(outcome)
+        counts.merge(applied[0])
     return counts
 
 
-async def _commit_leased(
+async def commit_mentions(
     store: Store,
-    key: CursorKey,
-    hint: WebhookHint,
     connector: Connector,
     kind: RecordKind,
-    lineage: str,
+    key: CursorKey,
+    mentions: Sequence[Mention],
+    *,
     owner: str,
-    received_at: datetime,
     clock: Clock,
     lease_ttl_s: float,
-) -> list[Outcome]:
+) -> list[AppliedCounts]:
+    """Fetch what ``mentions`` name (all of ``key``'s partition) in one ``get_many`` and commit it
+    in one transaction, under the partition's lease; returns each mention's counts, in order.
+
+    A record's writer is the lineage of the LAST mention naming it (a tombstone: the last one
+    naming it deleted), since the fetch shows that delivery's change; a mention's counts are
+    the outcomes of the records credited to it. Deletions are applied after the fetched
+    records, as for a single hint: a vendor-verified deletion is not undone by the same fetch.
+    """
     lease = partition_lease_name(key)
     if not await asyncio.to_thread(store.acquire_lease, lease, owner, lease_ttl_s):
         raise PartitionBusy(f"a sync holds {key.connector}/{key.stream}/{key.partition}")
     try:
         # Fetch under the lease, then re-read what the hub holds: a sync or another delivery
         # may have committed these records meanwhile.
-        changes = await _changes(connector, hint, received_at)
+        changes, writers = await _changes(connector, key.stream, mentions)
         current = await asyncio.to_thread(
             store.get_records, [hub_id_for(key.connector, key.stream, c.external_id) for c in changes]
         )
@@ -146,7 +187,69 @@ async def _commit_leased(
             partition=key.partition,
             fetched_at=clock(),
         )
-        await asyncio.to_thread(commit_page, store, prepared, key=key, cursor_after=None, run_id=lineage)
-        return [p.outcome for p in prepared]
+        await asyncio.to_thread(_commit, store, prepared, writers)
     finally:
         await asyncio.to_thread(store.release_lease, lease, owner)
+    by_lineage: dict[str, AppliedCounts] = defaultdict(AppliedCounts)
+    for item, writer in zip(prepared, writers, strict=True):
+        by_lineage[writer].add(item.outcome)
+    first_of: dict[str, int] = {}
+    for index, mention in enumerate(mentions):
+        first_of.setdefault(mention.lineage, index)  # a delivery with two hints here: counted once
+    return [
+        by_lineage[m.lineage] if first_of[m.lineage] == index else AppliedCounts()
+        for index, m in enumerate(mentions)
+    ]
+
+
+async def _changes(
+    connector: Connector, stream: str, mentions: Sequence[Mention]
+) -> tuple[list[Change], list[str]]:
+    """The changes to prepare and, for each, the lineage to write it with."""
+    fetch: dict[str, str] = {}  # external id -> lineage of the last mention naming it
+    gone: dict[str, Mention] = {}
+    for mention in mentions:
+        for ext in mention.hint.external_ids:
+            fetch[ext] = mention.lineage
+        for ext in mention.hint.deleted_ids:
+            gone[ext] = mention
+    changes = await connector.get_many(stream, list(fetch)) if fetch else []
+    last = mentions[-1].lineage
+    writers = [fetch.get(c.external_id, last) for c in changes]
+    for ext, mention in gone.items():
+        # The delivery was verified: the vendor itself says the record is gone.
+        changes.append(
+            Change(ext, None, tombstone=Tombstone(deleted_at=mention.received_at, reason=DeleteReason.DELETED))
+        )
+        writers.append(mention.lineage)
+    return changes, writers
+
+
+def _commit(store: Store, prepared: Sequence[Prepared], writers: Sequence[str]) -> None:
+    """:func:`app.sync.apply.commit_page` (no cursor) with a writer per record (blocking).
+
+    Upserts are grouped by writer, one statement per group. An upsert replaces the whole
+    row, so a record upserted twice needs only its last write; a tombstone of a record
+    with an upsert still pending writes that upsert first, so order within the page holds.
+    """
+    with store.transaction() as tx:
+        pending: dict[str, tuple[Record, str]] = {}
+
+        def flush() -> None:
+            by_writer: dict[str, list[Record]] = defaultdict(list)
+            for record, writer in pending.values():
+                by_writer[writer].append(record)
+            for writer, batch in by_writer.items():
+                tx.upsert_records(batch, writer)
+            pending.clear()
+
+        for item, writer in zip(prepared, writers, strict=True):
+            if item.record is not None:
+                pending.pop(item.hub_id, None)
+                pending[item.hub_id] = (item.record, writer)
+            elif item.tombstone is not None:
+                if item.hub_id in pending:
+                    flush()
+                tx.tombstone_record(item.hub_id, item.tombstone, writer)
+        flush()
+        derive_page(tx, prepared)  # links and people of these records, in the same transaction
