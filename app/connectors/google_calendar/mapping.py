@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from app.connectors.base import Change
 from app.errors import SkippableRecord
 from app.models import DeleteReason, Tombstone
-from app.models.calendar import Attendee, CalendarEvent, EventStatus, ResponseStatus
+from app.models.calendar import CalendarEvent, ResponseStatus
 
 __all__ = [
     "ORIGIN_KEY",
@@ -89,34 +89,36 @@ def to_unified(calendar_id: str, event: dict[str, Any]) -> CalendarEvent:
         raise SkippableRecord(f"event {event_id}: no start or end")
     start, all_day = _moment(event["start"], event_id)
     end, _ = _moment(event["end"], event_id)
-    attendees = tuple(
-        Attendee(
-            email=str(a["email"]),
-            name=a.get("displayName"),
-            response=_RESPONSES.get(str(a.get("responseStatus")), ResponseStatus.NEEDS_ACTION),
-            optional=bool(a.get("optional", False)),
-        )
+    # One validation of the whole event (attendees included) instead of one model per
+    # attendee plus one per event: the mapping runs for every event of every full read.
+    attendees = [
+        {
+            "email": str(a["email"]),
+            "name": a.get("displayName"),
+            "response": _RESPONSES.get(str(a.get("responseStatus")), ResponseStatus.NEEDS_ACTION),
+            "optional": bool(a.get("optional", False)),
+        }
         for a in event.get("attendees") or []
         if a.get("email")
-    )
+    ]
     master = event.get("recurringEventId")
     try:
-        return CalendarEvent(
-            calendar=calendar_id,
-            title=str(event.get("summary") or ""),
-            description=str(event.get("description") or ""),
-            start=start,
-            end=end,
-            all_day=all_day,
-            location=event.get("location") or None,
-            online_meeting_url=_online_url(event),
-            organizer=(event.get("organizer") or {}).get("email"),
-            attendees=attendees,
-            recurrence=tuple(str(r) for r in event.get("recurrence") or ()),
-            series_id=external_id(calendar_id, str(master)) if master else None,
-            status=EventStatus(event.get("status") or "confirmed"),
-            ical_uid=event.get("iCalUID"),
-        )
+        return CalendarEvent.model_validate({
+            "calendar": calendar_id,
+            "title": str(event.get("summary") or ""),
+            "description": str(event.get("description") or ""),
+            "start": start,
+            "end": end,
+            "all_day": all_day,
+            "location": event.get("location") or None,
+            "online_meeting_url": _online_url(event),
+            "organizer": (event.get("organizer") or {}).get("email"),
+            "attendees": attendees,
+            "recurrence": [str(r) for r in event.get("recurrence") or ()],
+            "series_id": external_id(calendar_id, str(master)) if master else None,
+            "status": event.get("status") or "confirmed",
+            "ical_uid": event.get("iCalUID"),
+        })
     except ValueError as exc:
         raise SkippableRecord(f"event {event_id}: {exc}") from exc
 

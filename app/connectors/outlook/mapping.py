@@ -12,7 +12,7 @@ from typing import Any
 
 from app.connectors.outlook.timezones import to_zone
 from app.errors import SkippableRecord
-from app.models import Attendee, CalendarEvent, EventStatus, ResponseStatus
+from app.models import CalendarEvent, EventStatus, ResponseStatus
 
 __all__ = ["ORIGIN_PROPERTY", "from_unified", "origin_of", "parse_datetime", "to_unified"]
 
@@ -115,37 +115,39 @@ def to_unified(event: dict[str, Any], calendar: str, series_ical_uid: str | None
     except ValueError as exc:
         raise SkippableRecord(f"outlook event {event.get('id')}: {exc}") from exc
     organizer = ((event.get("organizer") or {}).get("emailAddress") or {}).get("address")
-    attendees = tuple(
-        Attendee(
-            email=str(a["emailAddress"]["address"]).lower(),
-            name=a["emailAddress"].get("name") or None,
-            response=_RESPONSES.get(
+    # One validation of the whole event (attendees included) instead of one model per
+    # attendee plus one per event: the mapping runs for every event of every full read.
+    attendees = [
+        {
+            "email": str(a["emailAddress"]["address"]).lower(),
+            "name": a["emailAddress"].get("name") or None,
+            "response": _RESPONSES.get(
                 ((a.get("status") or {}).get("response")) or "none", ResponseStatus.NEEDS_ACTION
             ),
-            optional=a.get("type") == "optional",
-        )
+            "optional": a.get("type") == "optional",
+        }
         for a in event.get("attendees") or []
         if (a.get("emailAddress") or {}).get("address")
-    )
+    ]
     location = ((event.get("location") or {}).get("displayName") or "").strip() or None
     online = (event.get("onlineMeeting") or {}).get("joinUrl") or event.get("onlineMeetingUrl") or None
     try:
-        return CalendarEvent(
-            calendar=calendar,
-            title=str(event.get("subject") or ""),
-            description=_text_of(event.get("body"), event.get("bodyPreview")),
-            start=start,
-            end=end,
-            all_day=bool(event.get("isAllDay")),
-            location=location,
-            online_meeting_url=online,
-            organizer=organizer.lower() if organizer else None,
-            attendees=attendees,
-            recurrence=_rrule(event.get("recurrence")),
-            series_id=event.get("seriesMasterId") or None,
-            status=_status(event),
-            ical_uid=series_ical_uid or event.get("iCalUId") or None,
-        )
+        return CalendarEvent.model_validate({
+            "calendar": calendar,
+            "title": str(event.get("subject") or ""),
+            "description": _text_of(event.get("body"), event.get("bodyPreview")),
+            "start": start,
+            "end": end,
+            "all_day": bool(event.get("isAllDay")),
+            "location": location,
+            "online_meeting_url": online,
+            "organizer": organizer.lower() if organizer else None,
+            "attendees": attendees,
+            "recurrence": _rrule(event.get("recurrence")),
+            "series_id": event.get("seriesMasterId") or None,
+            "status": _status(event),
+            "ical_uid": series_ical_uid or event.get("iCalUId") or None,
+        })
     except ValueError as exc:
         raise SkippableRecord(f"outlook event {event.get('id')}: {exc}") from exc
 

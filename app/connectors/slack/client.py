@@ -5,22 +5,29 @@ its optional ``RateLimitErrorRetryHandler`` would retry inside the worker thread
 invisible to our pacing, our call counts and our logs. Instead every failure is mapped
 to a hub error here and :func:`with_retries` decides: a 429 waits at least its
 ``Retry-After`` (never less), a 5xx or network error backs off, anything else fails.
+
+Calls may run concurrently (at most ``max_concurrency`` at a time): a 429 also pauses
+its method for every other call of this client (:class:`MethodPauses`), checked after
+a call has its slot, so a call queued behind the limit cannot go out during the pause.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import urllib.error
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from app.connectors.common import BlockingCalls, RetryPolicy, with_retries
+from app.connectors.common import RetryPolicy, with_retries
 from app.connectors.slack.errors import hub_error
-from app.errors import TransientError
+from app.connectors.slack.pacing import MethodPauses
+from app.errors import RateLimited, TransientError
 from app.settings import SlackSettings
 
 __all__ = ["SlackAnswer", "SlackClient"]
@@ -43,32 +50,45 @@ class SlackClient:
         context = ssl.create_default_context(cafile=str(settings.ca_file)) if settings.ca_file else None
         self._web = WebClient(token=settings.bot_token.get_secret_value(), base_url=base,
                               timeout=int(settings.timeout_s), ssl=context, retry_handlers=[])
-        self._calls = BlockingCalls(settings.max_concurrency)
         self._policy = policy or RetryPolicy()
+        self._slots = asyncio.Semaphore(settings.max_concurrency)
+        self.pauses = MethodPauses(sleep=self._policy.sleep)
+        self._calls = 0
 
     @property
     def calls(self) -> int:
         """Vendor requests made so far, retries included."""
-        return self._calls.calls
+        return self._calls
 
     async def call(self, method: str, **params: Any) -> SlackAnswer:
         """Call ``method`` with form arguments (reads); raises hub errors only."""
         args = {k: _form_value(v) for k, v in params.items() if v is not None}
-        return await with_retries(lambda: self._calls.run(self._send, method, args, False), self._policy,
+        return await with_retries(lambda: self._attempt(method, args, False), self._policy,
                                   what=f"slack {method}")
 
     async def write(self, method: str, **body: Any) -> SlackAnswer:
         """Call ``method`` with a JSON body (writes: ``metadata`` and ``blocks`` stay structured)."""
         args = {k: v for k, v in body.items() if v is not None}
-        return await with_retries(lambda: self._calls.run(self._send, method, args, True), self._policy,
+        return await with_retries(lambda: self._attempt(method, args, True), self._policy,
                                   what=f"slack {method}")
+
+    async def _attempt(self, method: str, args: dict[str, Any], as_json: bool) -> SlackAnswer:
+        """One request in a worker thread (slack_sdk blocks), once its method is not paused."""
+        async with self._slots:
+            await self.pauses.wait(method)
+            self._calls += 1
+            try:
+                return await asyncio.to_thread(self._send, method, args, as_json)
+            except RateLimited as exc:
+                self.pauses.pause(method, exc.retry_after)
+                raise
 
     def _send(self, method: str, args: dict[str, Any], as_json: bool) -> SlackAnswer:
         try:
             if as_json:
                 response = self._web.api_call(method, json=args)
             else:
-                response = self._web.api_call(method, params=args)
+                response = self._web.api_call(_with_query(method, args))
         except SlackApiError as exc:
             answer = exc.response
             data = answer.data if isinstance(answer.data, dict) else {}
@@ -84,6 +104,18 @@ def _lower(headers: Mapping[str, Any]) -> dict[str, str]:
     for key, value in headers.items():
         out[str(key).lower()] = str(value[0] if isinstance(value, list) and value else value)
     return out
+
+
+def _with_query(method: str, args: dict[str, Any]) -> str:
+    """``method`` with its arguments as a query string (the token stays in the Authorization header).
+
+    Slack takes arguments "as GET querystring parameters, POST form parameters, or a mix of
+    both". In the query string every read names what it asked for wherever requests are
+    logged: concurrent ``conversations.replies`` calls stay distinguishable from a retry,
+    and a logged request can be replayed as it was sent. slack_sdk joins the method to its
+    base URL, so the query string passes through.
+    """
+    return f"{method}?{urlencode(args)}" if args else method
 
 
 def _form_value(value: Any) -> Any:

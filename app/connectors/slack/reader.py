@@ -1,5 +1,14 @@
 """Reading one channel: full read, incremental read, census and targeted fetches.
 
+Full read: history pages (999 messages each), every thread's replies (one
+``conversations.replies`` per thread: history only carries its summary). A page's
+threads are read concurrently, within the client's ``max_concurrency`` and its per-method
+429 pauses, and the next page is read while the hub commits this one (``overlap.py``).
+The cursor comes with the last page only.
+
+Census: the same listing. Right after a full read of the channel it re-reads only the
+threads whose summary moved since that read (see :meth:`ChannelReader.refs`).
+
 Incremental read (one ``conversations.history`` call per channel when nothing changed
 and the window holds at most 999 messages):
 
@@ -23,7 +32,9 @@ look-back are dropped from the cursor.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,14 +42,19 @@ from app.connectors.base import Change, Page, Ref, RefBatch
 from app.connectors.slack.client import SlackClient
 from app.connectors.slack.cursor import ChannelCursor, ThreadState, micros
 from app.connectors.slack.mapping import external_id, is_placeholder, message_version, to_message, ts_datetime
+from app.connectors.slack.overlap import in_order, read_ahead
 from app.errors import RecordNotFound
 from app.models import DeleteReason, Tombstone
 
-__all__ = ["HISTORY_PAGE", "ChannelReader"]
+__all__ = ["HISTORY_PAGE", "LISTING_REUSE_S", "ChannelReader"]
 
 HISTORY_PAGE = 999  # conversations.history: "Maximum of 999"
 REPLIES_PAGE = 1000
 Raw = dict[str, Any]
+LISTING_REUSE_S = 600.0
+"""How long a full read's thread listing may stand in for the census that follows it."""
+_LISTINGS_KEPT = 8
+"""Full reads whose census has not come yet (the engine censuses a channel right after reading it)."""
 
 
 class ChannelReader:
@@ -47,6 +63,8 @@ class ChannelReader:
         self._client = client
         self._lookback_s = lookback_s
         self._clock = clock
+        self._listed: dict[str, tuple[float, dict[str, ThreadState]]] = {}
+        """channel -> (when, threads) of the last finished full reads, oldest first."""
 
     # --- Slack listings ---------------------------------------------------------------------
     async def history(self, channel: str, oldest: str | None = None) -> AsyncIterator[list[Raw]]:
@@ -110,29 +128,77 @@ class ChannelReader:
         started = self._clock()
         horizon = micros(f"{started - self._lookback_s:.6f}")
         state = ChannelCursor(at=started)
+        listed: dict[str, ThreadState] = {}
         pending: Page | None = None
+        # Closed explicitly: an ``async for`` left early (the engine closes this generator)
+        # would otherwise leave the read ahead running until garbage collection.
+        async with aclosing(read_ahead(self._listing(channel))) as listings:
+            async for listing in listings:
+                changes = self._full_page(channel, listing, state, listed, horizon)
+                if pending is not None:
+                    yield pending
+                pending = Page(changes, None, listing.api_calls)
+        self._remember(channel, listed)
+        yield Page(pending.changes if pending else [], state.dumps(), pending.api_calls if pending else 0)
+
+    def _full_page(self, channel: str, listing: _Listing, state: ChannelCursor, listed: dict[str, ThreadState],
+                   horizon: int) -> list[Change]:
+        """One history page and its threads as changes (each parent followed by its replies);
+        notes what the cursor and the census need."""
+        changes: list[Change] = []
+        for raw in listing.messages:
+            ts = str(raw["ts"])
+            change = self.upsert(channel, raw)
+            changes.append(change)
+            if state.oldest is None or micros(ts) > micros(state.oldest):
+                state.oldest = ts
+            if micros(ts) >= horizon:
+                state.seen[ts] = _version_of(change, raw)
+            if ts not in listing.threads:
+                continue
+            replies = listing.threads[ts] or []
+            reply_changes = [self.upsert(channel, r) for r in replies]
+            changes.extend(reply_changes)
+            thread = _thread_state(raw, replies, reply_changes)
+            listed[ts] = thread
+            if micros(thread.latest) >= horizon:
+                state.threads[ts] = thread
+                state.seen[ts] = _version_of(change, raw)
+        return changes
+
+    async def _listing(self, channel: str, known: dict[str, ThreadState] | None = None
+                       ) -> AsyncGenerator[_Listing, None]:
+        """History pages, each with the replies of its threads.
+
+        One ``conversations.replies`` per thread is unavoidable (history carries only its
+        summary), so a page's threads are read concurrently: the client bounds how many are
+        in flight and pauses the method for all of them on a 429. A thread in ``known``
+        whose summary did not move is not read again.
+        """
         calls = self._client.calls
         async for messages in self.history(channel):
-            changes: list[Change] = []
+            reused: dict[str, ThreadState] = {}
+            to_read: list[str] = []
             for raw in messages:
+                if not raw.get("latest_reply"):
+                    continue
                 ts = str(raw["ts"])
-                changes.append(self.upsert(channel, raw))
-                if state.oldest is None or micros(ts) > micros(state.oldest):
-                    state.oldest = ts
-                if micros(ts) >= horizon:
-                    state.seen[ts] = message_version(raw)
-                if raw.get("latest_reply"):
-                    replies = await self.thread(channel, ts) or []
-                    changes.extend(self.upsert(channel, r) for r in replies)
-                    self._track(state, raw, replies, horizon)
-                    if ts in state.threads:
-                        state.seen[ts] = message_version(raw)
-            if pending is not None:
-                yield pending
-            pending = Page(changes, None, self._client.calls - calls)
+                same = (known or {}).get(ts)
+                if same is not None and (same.latest, same.count) == _summary(raw):
+                    reused[ts] = same
+                else:
+                    to_read.append(ts)
+            replies = await in_order([self.thread(channel, ts) for ts in to_read])
+            yield _Listing(messages, dict(zip(to_read, replies, strict=True)), reused,
+                           self._client.calls - calls)
             calls = self._client.calls
-        yield Page(pending.changes if pending else [], state.dumps(),
-                   (pending.api_calls if pending else 0) + self._client.calls - calls)
+
+    def _remember(self, channel: str, listed: dict[str, ThreadState]) -> None:
+        """Keep what a finished full read listed, for the census that follows it (see :meth:`refs`)."""
+        self._listed.pop(channel, None)
+        self._listed[channel] = (self._clock(), listed)
+        while len(self._listed) > _LISTINGS_KEPT:
+            del self._listed[next(iter(self._listed))]
 
     # --- incremental read -------------------------------------------------------------------
     async def incremental(self, channel: str, cursor: ChannelCursor) -> AsyncIterator[Page]:
@@ -149,7 +215,11 @@ class ChannelReader:
         state = ChannelCursor(oldest=cursor.oldest, at=started)
         changes: list[Change] = []
         last_seen = micros(cursor.oldest) if cursor.oldest else -1
-        for ts, raw in sorted(window.items(), key=lambda item: micros(item[0])):
+        ordered = sorted(window.items(), key=lambda item: micros(item[0]))
+        # The threads to re-read, side by side (usually none: an unchanged channel is one call).
+        to_read = [ts for ts, raw in ordered if _rereads(raw, cursor, micros(ts) > last_seen)]
+        fetched = dict(zip(to_read, await in_order([self.thread(channel, ts) for ts in to_read]), strict=True))
+        for ts, raw in ordered:
             version = message_version(raw)
             is_new = micros(ts) > last_seen
             if is_new or (ts in cursor.seen and cursor.seen[ts] != version):
@@ -158,7 +228,7 @@ class ChannelReader:
                 state.seen[ts] = version
             if state.oldest is None or micros(ts) > micros(state.oldest):
                 state.oldest = ts
-            changes.extend(await self._thread_changes(channel, raw, cursor, state, is_new, horizon))
+            changes.extend(self._thread_changes(channel, raw, cursor, state, fetched, horizon))
 
         for ts in cursor.seen:
             if ts not in window and micros(ts) >= start:
@@ -168,25 +238,24 @@ class ChannelReader:
                 changes.extend(await self._vanished_thread(channel, ts, tracked))
         yield Page(changes, state.dumps(), self._client.calls - calls)
 
-    async def _thread_changes(self, channel: str, parent: Raw, cursor: ChannelCursor, state: ChannelCursor,
-                              is_new: bool, horizon: int) -> list[Change]:
+    def _thread_changes(self, channel: str, parent: Raw, cursor: ChannelCursor, state: ChannelCursor,
+                        fetched: dict[str, list[Raw] | None], horizon: int) -> list[Change]:
+        """What moved in ``parent``'s thread; ``fetched`` holds the threads :func:`_rereads` chose."""
         ts = str(parent["ts"])
         tracked = cursor.threads.get(ts)
         latest = parent.get("latest_reply")
-        count = int(parent.get("reply_count", 0))
         if not latest:
             if tracked is None:
                 return []
             # Every reply is gone.
             return [self.tombstone(channel, r) for r in tracked.replies]
-        if tracked is not None and (tracked.latest, tracked.count) == (str(latest), count):
+        if tracked is not None and (tracked.latest, tracked.count) == _summary(parent):
             if micros(str(latest)) >= horizon:
                 state.threads[ts] = tracked
             return []
-        newly_active = tracked is None and micros(str(latest)) >= micros(f"{cursor.at:.6f}") - 1_000_000
-        if tracked is None and not (is_new or newly_active):
+        if ts not in fetched:
             return []
-        replies = await self.thread(channel, ts)
+        replies = fetched[ts]
         if replies is None:
             return [self.tombstone(channel, r) for r in (tracked.replies if tracked else {})]
         known = tracked.replies if tracked else {}
@@ -223,17 +292,69 @@ class ChannelReader:
 
     # --- census -----------------------------------------------------------------------------
     async def refs(self, channel: str) -> AsyncIterator[RefBatch]:
-        async for messages in self.history(channel):
-            # One history page, plus one conversations.replies read per thread in it.
-            batch = RefBatch(api_calls=1)
-            for raw in messages:
-                if not is_placeholder(raw):
-                    batch.append(Ref(external_id(channel, str(raw["ts"])), message_version(raw)))
-                if raw.get("latest_reply"):
-                    batch.api_calls += 1
-                    for reply in await self.thread(channel, str(raw["ts"])) or []:
+        """Every live message id: history pages plus the replies of every thread.
+
+        Right after a full read of the channel (within ``LISTING_REUSE_S``, same process)
+        a thread whose ``latest_reply`` / ``reply_count`` did not move since that read is
+        not read again: its replies are the ones the full read listed. A reply deleted or
+        added since moves the summary, so that thread is re-read (the incremental read
+        trusts the same signal). Any later census reads every thread.
+        """
+        known: dict[str, ThreadState] | None = None
+        kept = self._listed.pop(channel, None)
+        if kept is not None and self._clock() - kept[0] <= LISTING_REUSE_S:
+            known = kept[1]
+        async with aclosing(read_ahead(self._listing(channel, known))) as listings:
+            async for listing in listings:
+                batch = RefBatch(api_calls=listing.api_calls)
+                for raw in listing.messages:
+                    ts = str(raw["ts"])
+                    if not is_placeholder(raw):
+                        batch.append(Ref(external_id(channel, ts), message_version(raw)))
+                    if ts in listing.reused:
+                        batch.extend(Ref(external_id(channel, r), v) for r, v in listing.reused[ts].replies.items())
+                    for reply in listing.threads.get(ts) or []:
                         batch.append(Ref(external_id(channel, str(reply["ts"])), message_version(reply)))
-            yield batch
+                yield batch
+
+
+@dataclass(frozen=True)
+class _Listing:
+    messages: list[Raw]
+    threads: dict[str, list[Raw] | None]
+    """Threads read for this page, by parent ts (``None``: the thread is gone)."""
+    reused: dict[str, ThreadState]
+    """Threads not read again: their summary matches the listing passed in."""
+    api_calls: int
+
+
+def _summary(parent: Raw) -> tuple[str, int]:
+    return str(parent.get("latest_reply")), int(parent.get("reply_count", 0))
+
+
+def _rereads(parent: Raw, cursor: ChannelCursor, is_new: bool) -> bool:
+    """Whether an incremental read re-reads ``parent``'s thread: its summary moved since the
+    cursor, or it is new, or it became active since the last run."""
+    latest = parent.get("latest_reply")
+    if not latest:
+        return False
+    tracked = cursor.threads.get(str(parent["ts"]))
+    if tracked is not None:
+        return (tracked.latest, tracked.count) != _summary(parent)
+    newly_active = micros(str(latest)) >= micros(f"{cursor.at:.6f}") - 1_000_000
+    return is_new or newly_active
+
+
+def _version_of(change: Change, raw: Raw) -> str:
+    """The version ``upsert`` already computed (a placeholder's tombstone has none: compute it)."""
+    return change.version if change.version is not None else message_version(raw)
+
+
+def _thread_state(parent: Raw, replies: list[Raw], changes: list[Change]) -> ThreadState:
+    latest, count = _summary(parent)
+    if "reply_count" not in parent:
+        count = len(replies)
+    return ThreadState(latest, count, {str(r["ts"]): _version_of(c, r) for r, c in zip(replies, changes, strict=True)})
 
 
 def _ts_of(value: int) -> str:

@@ -139,6 +139,18 @@ def test_an_event_without_times_is_skippable() -> None:
         to_unified(CAL, {"id": "x", "summary": "broken"})
 
 
+def test_an_event_with_an_unmappable_attendee_is_skippable_not_a_failed_read() -> None:
+    # The attendees are validated with the event: a bad one skips this event only.
+    event = {
+        "id": "bad-guest",
+        "start": {"dateTime": "2026-12-04T10:00:00Z"},
+        "end": {"dateTime": "2026-12-04T11:00:00Z"},
+        "attendees": [{"email": "noah@orbit.example", "displayName": 42}],
+    }
+    with pytest.raises(SkippableRecord, match="bad-guest"):
+        change_from_event(CAL, event, NOW)
+
+
 def test_writes_carry_the_origin_marker_and_round_trip() -> None:
     paris = ZoneInfo("Europe/Paris")
     body = CalendarEvent(

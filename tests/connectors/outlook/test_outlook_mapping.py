@@ -144,6 +144,10 @@ def test_an_unmappable_event_is_skippable() -> None:
         )
     with pytest.raises(SkippableRecord):
         to_unified(graph_event(end={"dateTime": "2026-12-04T12:00:00", "timeZone": "UTC"}), "cal-1")
+    # A bad attendee is validated with its event: the event is skipped, the read goes on.
+    bad_guest = {"emailAddress": {"address": "noah@orbit.example", "name": 42}, "type": "required"}
+    with pytest.raises(SkippableRecord):
+        to_unified(graph_event(attendees=[bad_guest]), "cal-1")
 
 
 def test_writes_send_utc_times_attendees_and_the_origin_marker() -> None:
