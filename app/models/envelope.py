@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
@@ -74,9 +75,23 @@ class Tombstone(BaseModel):
 _HUB_NAMESPACE = uuid.UUID("5d1e0c39-3b0e-4f55-9d6c-7a8f2c1e9b42")
 
 
+_HUB_NAMESPACE_BYTES = _HUB_NAMESPACE.bytes
+
+
+@functools.lru_cache(maxsize=4096)
 def hub_id_for(connector: str, stream: str, external_id: str) -> str:
-    """A stable hub id: the same source record always gets the same id, on every instance."""
-    return str(uuid.uuid5(_HUB_NAMESPACE, f"{connector}\x1f{stream}\x1f{external_id}"))
+    """A stable hub id: the same source record always gets the same id, on every instance.
+
+    ``uuid.uuid5(_HUB_NAMESPACE, name)`` spelt out (a sync computes it several times per
+    record: cached, and without building a ``UUID`` object on the way).
+    """
+    digest = hashlib.sha1(
+        _HUB_NAMESPACE_BYTES + f"{connector}\x1f{stream}\x1f{external_id}".encode(), usedforsecurity=False
+    ).digest()
+    # RFC 4122 version 5: the version nibble, then the variant bits.
+    raw = (digest[:6] + bytes([(digest[6] & 0x0F) | 0x50, digest[7], (digest[8] & 0x3F) | 0x80])
+           + digest[9:16]).hex()
+    return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
 
 
 def content_hash(body: BaseModel) -> str:

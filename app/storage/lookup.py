@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, delete, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.models import CalendarEvent, Record, RecordKind, WorkItem
 from app.storage.protocol import DerivedLink, KeyMatch, LinkDirection
@@ -179,11 +180,14 @@ def _held_links(
 ) -> set[DerivedLink]:
     held: set[DerivedLink] = set()
     for chunk in _chunks(ids):
-        ends = {
-            "from": links.c.from_record.in_(chunk),
-            "to": links.c.to_record.in_(chunk),
-            "both": or_(links.c.from_record.in_(chunk), links.c.to_record.in_(chunk)),
-        }[direction]
+        # Only the condition asked for is built: each ``in_`` coerces every id of the chunk.
+        ends: ColumnElement[bool]
+        if direction == "from":
+            ends = links.c.from_record.in_(chunk)
+        elif direction == "to":
+            ends = links.c.to_record.in_(chunk)
+        else:
+            ends = or_(links.c.from_record.in_(chunk), links.c.to_record.in_(chunk))
         stmt = select(links.c.from_record, links.c.to_record, links.c.kind).where(
             ends, links.c.derived_by == derived_by
         )

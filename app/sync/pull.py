@@ -9,7 +9,9 @@ fails the whole run.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+import gc
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -82,6 +84,34 @@ class PullContext:
         return self.stop is not None and self.stop.is_set()
 
 
+# A read allocates a page of vendor JSON at a time, nearly all of it freed by reference counting;
+# at the interpreter's default (a collection every 700 net allocations), a full read of 10,000
+# Jira issues spent ~0.4 s of its ~3.5 s in the cyclic collector, mostly re-scanning every live
+# object of the process in full collections. While any pull runs, young objects are collected
+# every ~10,000 allocations instead (~0.1 s); cyclic garbage is still collected, a little later.
+_PULL_GC_THRESHOLD0 = 10_000
+_gc_relaxed_by = 0
+_gc_saved: tuple[int, int, int] | None = None
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Raise the collector's first threshold while at least one pull runs; restore it after the last."""
+    global _gc_relaxed_by, _gc_saved
+    if _gc_relaxed_by == 0:
+        _gc_saved = gc.get_threshold()
+        if _gc_saved[0] < _PULL_GC_THRESHOLD0:
+            gc.set_threshold(_PULL_GC_THRESHOLD0, *_gc_saved[1:])
+    _gc_relaxed_by += 1
+    try:
+        yield
+    finally:
+        _gc_relaxed_by -= 1
+        if _gc_relaxed_by == 0 and _gc_saved is not None:
+            gc.set_threshold(*_gc_saved)
+            _gc_saved = None
+
+
 def _tally(run: RunRecord, prepared: list[Prepared]) -> None:
     for item in prepared:
         match item.outcome:
@@ -96,6 +126,59 @@ def _tally(run: RunRecord, prepared: list[Prepared]) -> None:
             case Outcome.FAILED:
                 run.failed += 1
                 log.warning("sync.record.skipped", external_id=item.external_id, error=item.error)
+
+
+class _ReadAhead:
+    """Fetches the feed's next page while the current one is prepared and committed.
+
+    At most one page is read ahead (memory stays flat whatever the feed's length), and the
+    connector's generator is only ever driven by one task at a time: the next ``__anext__``
+    starts once the previous one has finished. Nothing about commits changes: pages are
+    committed in feed order, each with its cursor, by the caller. A page read ahead and never
+    committed (a stop, a lost lease, a crash) is simply read again from the committed cursor.
+    A failure of the read ahead surfaces when the caller asks for that page, i.e. after the
+    page before it has been committed, as it did when pages were read one by one.
+    """
+
+    def __init__(self, pages: AsyncIterator[Page]) -> None:
+        self._pages = pages
+        self._ahead: asyncio.Future[Page] | None = None
+        self._done = False
+
+    def _fetch(self) -> None:
+        self._ahead = asyncio.ensure_future(anext(self._pages))
+
+    async def next(self) -> Page | None:
+        """The next page (and start reading the one after it), or None at the end of the feed."""
+        if self._done:
+            return None
+        if self._ahead is None:
+            self._fetch()
+        assert self._ahead is not None
+        try:
+            page = await self._ahead
+        except StopAsyncIteration:
+            self._done = True
+            return None
+        except BaseException:
+            self._done = True  # close() still waits for the read ahead to unwind
+            raise
+        self._fetch()
+        return page
+
+    async def close(self) -> None:
+        """Cancel a read ahead still under way, then close the connector's generator."""
+        self._done = True
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            if not ahead.done():
+                ahead.cancel()
+            # Wait for it to unwind (the generator must not be closed while it runs), and drop its
+            # result or error: the page was never committed, so it does not count.
+            await asyncio.gather(ahead, return_exceptions=True)
+        aclose = getattr(self._pages, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 class _PartitionReader:
@@ -127,34 +210,40 @@ class _PartitionReader:
             return await self._pages()
 
     async def _pages(self) -> _ReadEnd:
-        pages = self.endpoint.connector.read_changes(self.endpoint.stream, self.partition, self.cursor)
+        pages = _ReadAhead(self.endpoint.connector.read_changes(self.endpoint.stream, self.partition,
+                                                                self.cursor))
         try:
-            async for page in pages:
+            while (page := await pages.next()) is not None:
                 await self._commit(page)
                 if self.ctx.stopping:
                     return _ReadEnd.STOPPED
                 if not await self.ctx.leases.acquire(partition_lease_name(self.key)):
                     return _ReadEnd.LEASE_LOST
         finally:
-            aclose = getattr(pages, "aclose", None)
-            if aclose is not None:
-                await aclose()
+            await pages.close()
         return _ReadEnd.FINISHED
 
     async def _commit(self, page: Page) -> None:
         ctx, end = self.ctx, self.endpoint
         ctx.run.api_calls += page.api_calls
-        hub_ids = [hub_id_for(end.name, end.stream, c.external_id) for c in page.changes]
-        stored = await asyncio.to_thread(ctx.store.get_records, hub_ids) if hub_ids else {}
-        prepared = prepare_page(
-            page.changes, stored, connector=end.name, system=end.connector.system, stream=end.stream,
-            kind=end.spec.kind, partition=self.partition, fetched_at=ctx.clock(),
-        )
+        fetched_at = ctx.clock()
         after = page.cursor_after
         if after is not None:
             after = stored_cursor(after, full_read=self.full_read)
-        await asyncio.to_thread(commit_page, ctx.store, prepared, key=self.key, cursor_after=after,
-                                run_id=ctx.run.run_id)
+
+        def write() -> list[Prepared]:
+            # Read, prepare and commit in ONE worker-thread hop: each hop back to the event loop
+            # waits for the GIL, which the read-ahead's decoding holds much of the time.
+            hub_ids = [hub_id_for(end.name, end.stream, c.external_id) for c in page.changes]
+            stored = ctx.store.get_records(hub_ids) if hub_ids else {}
+            prepared = prepare_page(
+                page.changes, stored, connector=end.name, system=end.connector.system, stream=end.stream,
+                kind=end.spec.kind, partition=self.partition, fetched_at=fetched_at,
+            )
+            commit_page(ctx.store, prepared, key=self.key, cursor_after=after, run_id=ctx.run.run_id)
+            return prepared
+
+        prepared = await asyncio.to_thread(write)
         if page.cursor_after is not None:
             self.cursor, self.stored = page.cursor_after, after
         _tally(ctx.run, prepared)
@@ -238,7 +327,8 @@ async def pull_partition(
         reader.stored = before
         try:
             try:
-                return await _read_through(ctx, endpoint, reader, label, catch_up=catch_up)
+                with _fewer_collections():
+                    return await _read_through(ctx, endpoint, reader, label, catch_up=catch_up)
             except (TransientError, CursorInvalidated) as exc:
                 log.warning("sync.partition.failed", error=type(exc).__name__, detail=str(exc))
                 fail_run(ctx.run, ErrorClass.TRANSIENT, f"{label}: {exc}")

@@ -5,9 +5,8 @@ delivery is answered only by the commit that holds its records (real SQLite and 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +15,7 @@ from app.connectors.memory import MemoryConnector
 from app.errors import TransientError
 from app.models import WorkItem, hub_id_for
 from app.settings import MemorySettings
-from app.storage import SqlStore, create_store
+from app.storage import SqlStore
 from app.storage.protocol import CursorKey
 from app.sync.leases import partition_lease_name
 from app.webhooks.coalesce import Coalescer
@@ -26,15 +25,9 @@ AT = datetime(2026, 3, 2, 10, tzinfo=UTC)
 PARTITION = "alpha"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'hub.db'}"
-    else:
-        url = str(request.getfixturevalue("pg_schema_url"))
-    hub = create_store(url, migrate=True)
-    yield hub
-    hub.close()
+@pytest.fixture
+def store(any_store: SqlStore) -> SqlStore:
+    return any_store
 
 
 class GatedTool(MemoryConnector):

@@ -96,6 +96,11 @@ def issue_fields(ids: FieldIds) -> list[str]:
 
 def parse_jira_time(text: str) -> datetime:
     """``2024-05-01T10:15:30.123+0200`` (Jira's format) -> aware datetime."""
+    # fromisoformat reads this format (Python 3.11+) at a tenth of strptime's cost, which a
+    # full read pays three times per issue; strptime stays the judge of anything else, so
+    # what is accepted (an offset, the fraction) does not change.
+    if len(text) == 28 and text[19] == "." and text[23] in "+-":
+        return datetime.fromisoformat(text)
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z")
 
 

@@ -28,6 +28,7 @@ authors are not sighted: the ``users`` stream lists every member, bots excluded.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -58,13 +59,22 @@ def _atlassian_user(value: Any) -> Account | None:
     if not isinstance(value, Mapping) or not value.get("accountId"):
         return None
     email = value.get("emailAddress") or None
-    return Account(
-        system=ATLASSIAN,
-        account_id=str(value["accountId"]),
-        email=str(email) if email else None,
-        email_verified=bool(email) and value.get("accountType") == "atlassian",
-        display_name=str(value["displayName"]) if value.get("displayName") else None,
+    return _account(
+        ATLASSIAN,
+        str(value["accountId"]),
+        str(email) if email else None,
+        bool(email) and value.get("accountType") == "atlassian",
+        str(value["displayName"]) if value.get("displayName") else None,
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _account(system: str, account_id: str, email: str | None = None, email_verified: bool = False,
+             display_name: str | None = None) -> Account:
+    """An ``Account`` (frozen, so one instance can stand for every sighting of the same values):
+    a page of issues names the same few people hundreds of times."""
+    return Account(system=system, account_id=account_id, email=email, email_verified=email_verified,
+                   display_name=display_name)
 
 
 def _work_item_accounts(record: Record, item: WorkItem) -> Iterator[Account]:
@@ -78,7 +88,7 @@ def _work_item_accounts(record: Record, item: WorkItem) -> Iterator[Account]:
         if seen is not None and seen.account_id == account_id:
             yield seen
         else:
-            yield Account(system=system, account_id=account_id)
+            yield _account(system, account_id)
 
 
 def _not_people(raw: Mapping[str, Any]) -> set[str]:

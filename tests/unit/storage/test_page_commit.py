@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from app.models import Record, RecordKind, SourceRef, Tombstone, WorkItem, content_hash, hub_id_for
-from app.storage import CursorKey, DuplicateSourceKey, SqlStore, create_store
+from app.storage import CursorKey, DuplicateSourceKey, SqlStore
 from app.storage.protocol import DerivedLink
 from app.sync.apply import commit_page
 from app.sync.prepare import Outcome, Prepared
@@ -17,12 +15,9 @@ from app.sync.prepare import Outcome, Prepared
 T0 = datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
-    url = f"sqlite:///{tmp_path / 'hub.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_schema_url")
-    s = create_store(str(url), migrate=True)
-    yield s
-    s.close()
+@pytest.fixture
+def store(any_store: SqlStore) -> SqlStore:
+    return any_store
 
 
 def issue(n: int, *, title: str = "Fix login", version: str = "1") -> Record:
