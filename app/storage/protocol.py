@@ -142,8 +142,12 @@ class Store(Protocol):
         """The named records that exist (tombstoned included), by hub id."""
         ...
 
-    def live_refs(self, connector: str, stream: str, partition: str) -> dict[str, str | None]:
-        """external id -> source version of the live records of one partition."""
+    def live_refs(self, connector: str, stream: str, partition: str,
+                  fetched_until: datetime | None = None) -> dict[str, str | None]:
+        """external id -> source version of the live records of one partition.
+
+        With ``fetched_until``, only the records last written at or before that instant.
+        """
         ...
 
     def count_records(self, connector: str | None = None, stream: str | None = None,

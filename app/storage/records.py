@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, Engine, Row, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import PasserelleError
 from app.models import Record, Tombstone
+from app.storage.engine import json_text
 from app.storage.lookup import natural_key
 from app.storage.protocol import LinkRow, RecordQuery
 from app.storage.sql import insert_ignore, upsert_many
@@ -66,16 +65,6 @@ def _search_text(record: Record, body: Any) -> str:
     return "\n".join(parts).lower()
 
 
-def _json_text(value: Any) -> str:
-    """``value`` as JSON text for a JSON column: orjson, which a full sync pays for every raw payload
-    (~5 against ~22 us for a Jira issue); the standard library for what orjson refuses (integers
-    over 64 bits, keys that are not strings, ...), so nothing that stored before fails now."""
-    try:
-        return orjson.dumps(value).decode()
-    except (TypeError, orjson.JSONEncodeError):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
 _SERIALISED = ("body", "raw")
 """The JSON columns :func:`_row_values` hands over as text."""
 _REPEATED = ("created_at", "updated_at_source", "fetched_at", "updated_at", "deleted_at")
@@ -104,8 +93,8 @@ def _row_values(record: Record, writer: str | None) -> dict[str, Any]:
         "delete_reason": record.tombstone.reason.value if record.tombstone else None,
         "last_writer": writer,
         "search_text": _search_text(record, body),
-        "body": _json_text(body),
-        "raw": _json_text(record.raw),
+        "body": json_text(body),
+        "raw": json_text(record.raw),
         "natural_key": natural_key(record),
     }
 
@@ -213,13 +202,16 @@ def get_records(conn: Connection, hub_ids: Sequence[str]) -> dict[str, Record]:
     return found
 
 
-def live_refs(conn: Connection, connector: str, stream: str, partition: str) -> dict[str, str | None]:
+def live_refs(conn: Connection, connector: str, stream: str, partition: str,
+              fetched_until: datetime | None = None) -> dict[str, str | None]:
     stmt = select(records.c.external_id, records.c.source_version).where(
         records.c.connector == connector,
         records.c.stream == stream,
         records.c.partition == partition,
         records.c.deleted_at.is_(None),
     )
+    if fetched_until is not None:
+        stmt = stmt.where(records.c.fetched_at <= fetched_until)
     return {row.external_id: row.source_version for row in conn.execute(stmt)}
 
 

@@ -191,9 +191,10 @@ class SqlStore:
         with self._reading() as conn:
             return records.get_records(conn, hub_ids)
 
-    def live_refs(self, connector: str, stream: str, partition: str) -> dict[str, str | None]:
+    def live_refs(self, connector: str, stream: str, partition: str,
+                  fetched_until: datetime | None = None) -> dict[str, str | None]:
         with self._reading() as conn:
-            return records.live_refs(conn, connector, stream, partition)
+            return records.live_refs(conn, connector, stream, partition, fetched_until)
 
     def count_records(
         self, connector: str | None = None, stream: str | None = None, include_deleted: bool = False

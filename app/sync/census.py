@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 
@@ -78,9 +79,22 @@ def _tombstone_missing(store: Store, endpoint: Endpoint, missing: Mapping[str, s
 
 async def run_census(
     store: Store, endpoint: Endpoint, partition: str, *, run: RunRecord, settings: SyncSettings,
-    retry: RetryPolicy, clock: Clock,
+    retry: RetryPolicy, clock: Clock, read_started_at: datetime | None = None,
 ) -> bool:
-    """Census one partition and tombstone what vanished, unless the guard trips. True when it tripped."""
+    """Census one partition and tombstone what vanished, unless the guard trips. True when it tripped.
+
+    ``read_started_at``: when the full read this census follows began, if it ran from its
+    first page in this process. Every record that read delivered was written after that
+    instant; only a record written at or before it can have vanished unseen. When the hub
+    holds none (a first backfill), there is nothing to judge and the id listing is not made.
+    (A frozen or coarse clock errs toward listing: "at or before" includes equal instants.)
+    """
+    if read_started_at is not None:
+        older = await asyncio.to_thread(store.live_refs, endpoint.name, endpoint.stream, partition,
+                                        read_started_at)
+        if not older:
+            log.info("sync.census.skipped", reason="no record older than the full read")
+            return False
     listed = await _list_ids(endpoint, partition, run, retry)
     hub_live = await asyncio.to_thread(store.live_refs, endpoint.name, endpoint.stream, partition)
     verdict = judge_census(hub_live.keys(), listed, settings)

@@ -194,6 +194,8 @@ class _PartitionReader:
         self.full_read = full_read or cursor is None
         self.stored: str | None = None
         """The cursor as last committed to the store (marked during a full read)."""
+        self.read_started_at: datetime | None = None
+        """When the full read began from its first page in this process (None: resumed, or none)."""
 
     async def read(self) -> _ReadEnd:
         try:
@@ -210,6 +212,9 @@ class _PartitionReader:
             return await self._pages()
 
     async def _pages(self) -> _ReadEnd:
+        if self.cursor is None:
+            # From the first page (a retry resumes from the committed cursor and keeps the mark).
+            self.read_started_at = self.ctx.clock()
         pages = _ReadAhead(self.endpoint.connector.read_changes(self.endpoint.stream, self.partition,
                                                                 self.cursor))
         try:
@@ -274,7 +279,8 @@ async def _read_through(
     if CENSUS_FLAG not in ctx.run.flags:
         ctx.run.flags.append(CENSUS_FLAG)
     suspicious = await run_census(ctx.store, endpoint, reader.partition, run=ctx.run, settings=ctx.settings,
-                                  retry=ctx.retry, clock=ctx.clock)
+                                  retry=ctx.retry, clock=ctx.clock,
+                                  read_started_at=reader.read_started_at if reader.full_read else None)
     if suspicious:
         # The cursor keeps its mark: every run redoes the census (and flags the run) until the
         # guard passes, so the held-back deletes cannot be forgotten by a run that crashes or

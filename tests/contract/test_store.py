@@ -230,6 +230,15 @@ def test_live_refs_list_one_partitions_live_records_with_versions(store: SqlStor
     assert store.live_refs("jira-main", "issues", "NONE") == {}
 
 
+def test_live_refs_fetched_until_keeps_the_records_written_at_or_before_that_instant(store: SqlStore) -> None:
+    early, late = issue("1", version="v1"), issue("2", version="v2", updated=T0 + timedelta(hours=1))
+    put(store, early, late)
+
+    assert store.live_refs("jira-main", "issues", "CHK", fetched_until=early.fetched_at) == {"1": "v1"}
+    assert store.live_refs("jira-main", "issues", "CHK", fetched_until=early.fetched_at - timedelta(seconds=1)) == {}
+    assert store.live_refs("jira-main", "issues", "CHK", fetched_until=late.fetched_at) == {"1": "v1", "2": "v2"}
+
+
 def test_search_filters_by_kind_connector_text_and_time_newest_first(store: SqlStore) -> None:
     old = issue("1", title="Login page broken", updated=T0 - timedelta(days=3))
     new = issue("2", title="Signup flow", updated=T0)

@@ -134,10 +134,24 @@ async def test_a_census_infers_a_delete_the_feed_never_reported(store: SqlStore)
     gone = sorted(src.live_items("items", "alpha"))[0]
     src.remove("items", gone)
     src.invalidate_cursors("items", "alpha")  # the tombstone falls into the dead cursor's gap
+    listings = src.calls["list_refs"]
     run = await sync(pull_pair(), {"src": src}, store)
     assert (run.status, run.deleted, run.unchanged) == (RunStatus.SUCCEEDED, 1, 4)
     assert "census" in run.flags
+    assert src.calls["list_refs"] == listings + 1  # the hub held records older than the read: listed
     assert gone not in hub_records(store, "src")
+
+
+async def test_a_first_full_read_into_an_empty_hub_needs_no_id_listing(store: SqlStore) -> None:
+    src = memory("src", items=10, page_size=2)
+    run = await sync(pull_pair(), {"src": src}, store)
+    # Every record was written by this read: none older can have vanished unseen.
+    assert (run.status, run.created, run.deleted) == (RunStatus.SUCCEEDED, 10, 0)
+    assert src.calls["list_refs"] == 0
+    assert "census" in run.flags
+    for partition in ("alpha", "beta"):
+        state = store.get_cursor(CursorKey("src", "items", partition))
+        assert state is not None and state.value is not None and not state.value.startswith("full-read|")
 
 
 async def test_a_full_resync_first_drains_the_feed_so_deletes_are_facts_not_inferences(
