@@ -1,4 +1,4 @@
-"""Overlapping Slack reads: a page's thread reads side by side, and the next page while the hub commits.
+"""Overlapping Slack reads: a page's thread reads side by side, and the census's next page while it judges this one.
 
 Both keep the order and the errors of the sequential code: results come back in the
 order asked, and the first failure propagates as itself (not wrapped in an
@@ -39,7 +39,7 @@ async def in_order(reads: list[Coroutine[Any, Any, T]]) -> list[T]:
 async def read_ahead(source: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
     """``source``'s items, fetching the next one while the caller works on (or is suspended after) this one.
 
-    One item ahead at most: the hub commits a page while the next is read, and memory holds
+    One item ahead at most (the census listing: the engine reads ahead of a full read itself), memory holds
     two pages, not the whole channel. Closing this generator cancels the read in flight.
     """
     pending: asyncio.Future[T] = asyncio.ensure_future(anext(source))

@@ -3,7 +3,7 @@
 Full read: history pages (999 messages each), every thread's replies (one
 ``conversations.replies`` per thread: history only carries its summary). A page's
 threads are read concurrently, within the client's ``max_concurrency`` and its per-method
-429 pauses, and the next page is read while the hub commits this one (``overlap.py``).
+429 pauses (``overlap.py``); the engine reads the next page while it commits this one.
 The cursor comes with the last page only.
 
 Census: the same listing. Right after a full read of the channel it re-reads only the
@@ -131,8 +131,8 @@ class ChannelReader:
         listed: dict[str, ThreadState] = {}
         pending: Page | None = None
         # Closed explicitly: an ``async for`` left early (the engine closes this generator)
-        # would otherwise leave the read ahead running until garbage collection.
-        async with aclosing(read_ahead(self._listing(channel))) as listings:
+        # would otherwise leave the listing's thread reads to garbage collection.
+        async with aclosing(self._listing(channel)) as listings:
             async for listing in listings:
                 changes = self._full_page(channel, listing, state, listed, horizon)
                 if pending is not None:
