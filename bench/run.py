@@ -110,9 +110,9 @@ def verdicts(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                              f"{full['items']} items, {full['items_per_s']} items/s",
                              _verdict(full["ratio"] is not None and full["ratio"] <= 1.2)))
                 rows.append((f"full sync {pair} ({size}): "
-                             f"calls = ceil(items / {full['page_size']})",
+                             f"calls = ceil(items / {full['page_size']}) per partition",
                              f"{full['api_calls']} calls (run record), "
-                             f"minimum {full['min_calls']}",
+                             f"minimum {full['min_calls']} over {full['partitions']} partitions",
                              _verdict(full["api_calls"] <= full["min_calls"])))
                 if scale["issues"] >= 100_000:
                     rows.append((f"full sync {pair} ({size}): peak RSS <= 200 MB",
