@@ -70,13 +70,23 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
+IDLE_REUSE_S = 4.0
+"""A keep-alive connection idle longer than this is reopened before use: uvicorn closes idle
+connections after 5 s (``timeout_keep_alive``), and a request written into one the server is
+closing fails. The open loop leaves some of its connections idle that long (it takes the most
+recently used first); a pooled HTTP client does the same."""
+
+
 class _Connection:
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.last_used = 0.0
 
     async def send(self, request: bytes) -> int:
+        if self.writer is not None and time.perf_counter() - self.last_used > IDLE_REUSE_S:
+            self.close()
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
@@ -86,6 +96,8 @@ class _Connection:
         except BaseException:
             self.close()
             raise
+        finally:
+            self.last_used = time.perf_counter()
 
     def close(self) -> None:
         if self.writer is not None:

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from app import __version__
 from app.api import metrics, page
+from app.api.intake_asgi import HubApp
 from app.api.routes import config, deadletters, health, pairs, people, records, status, webhooks
 from app.errors import ConfigError
 from app.hub import Hub
@@ -41,13 +42,14 @@ def create_app(settings: Settings, *, start_scheduler: bool = True, migrate: boo
             log.info("hub stopping")
             await app.state.webhooks.stop()
 
-    app = FastAPI(
+    app = HubApp(
         title="Passerelle",
         version=__version__,
         description="Admin API of the Passerelle integration hub. Every /api route needs the bearer token.",
         lifespan=lifespan,
     )
-    # Webhook routes first: they carry the load, and routes are matched in order.
+    # HubApp serves POSTs to the intake paths before FastAPI's stack (the ingest hot path);
+    # the webhook routes document them in OpenAPI and answer the same if ever reached.
     app.include_router(webhooks.router)
     app.include_router(health.router)
     app.include_router(status.router)

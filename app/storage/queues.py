@@ -11,14 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, Row, Table, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.storage.protocol import InboxItem, OutboxItem
 from app.storage.sql import insert_ignore
 from app.storage.tables import inbox, outbox
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    import psycopg
 
 __all__ = [
     "claim",
@@ -63,8 +67,66 @@ def inbox_put(
     )
 
 
-_ROWS_PER_INSERT = 100
-"""Rows per multi-row INSERT: 7 bound values each stays under SQLite's 999-variable floor."""
+_INBOX_INSERT = (
+    f"INSERT INTO {inbox.name} (source, delivery_id, received_at, headers, body, attempts, status) "
+    "VALUES ({p}, {p}, {p}, {p}{json_cast}, {p}, {p}, {p}) "
+    "ON CONFLICT (source, delivery_id) DO NOTHING RETURNING source, delivery_id"
+)
+_SQLITE_INBOX_INSERT = _INBOX_INSERT.format(p="?", json_cast="")
+_PG_INBOX_INSERT = _INBOX_INSERT.format(p="%s", json_cast="::json")
+
+
+_INBOX_COLUMNS = ("source", "delivery_id", "received_at", "headers", "body", "attempts", "status")
+
+
+def _driver_params(conn: Connection, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Each row as the driver takes it, through the columns' own bind processors (UTC time, JSON)."""
+    columns = [(name, inbox.c[name].type.bind_processor(conn.dialect)) for name in _INBOX_COLUMNS]
+    return [
+        tuple(row[name] if process is None else process(row[name]) for name, process in columns) for row in rows
+    ]
+
+
+def _sqlite_inbox_insert_many(conn: Connection, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """The keys written, on SQLite: one prepared single-row statement run for each row.
+
+    Through SQLAlchemy, a statement with its rows in ``.values([...])`` was compiled anew for
+    every batch (~half of the writer's time, holding the GIL the intake needs), and even
+    compiled once, its "insertmanyvalues" form spent ~21-24 us of CPU a row on parameter
+    handling; sqlite3 keeps this one statement prepared and runs it in C: ~12-15 us a row
+    (measured, 128-row batches). Runs in the caller's transaction (the connection
+    SQLAlchemy holds, inside the write gate).
+    """
+    driver = cast("sqlite3.Connection", conn.connection.dbapi_connection)
+    written: set[tuple[str, str]] = set()
+    cursor = driver.cursor()
+    try:
+        for params in _driver_params(conn, rows):
+            # Stepped to the end (fetchall): no statement left in progress at COMMIT. No row
+            # back: ON CONFLICT DO NOTHING, a duplicate of a stored delivery.
+            written.update((r[0], r[1]) for r in cursor.execute(_SQLITE_INBOX_INSERT, params).fetchall())
+    finally:
+        cursor.close()
+    return written
+
+
+def _pg_inbox_insert_many(conn: Connection, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """The keys written, on PostgreSQL: psycopg's pipelined ``executemany`` of one short statement.
+
+    Under SQLAlchemy's multi-row VALUES, psycopg re-parsed the long statement of every batch
+    (its query cache stops at 4 KiB): ~2/3 of the writer's CPU. One single-row statement is
+    parsed and prepared once and sent for all rows in one pipeline: 14 against 33 us of CPU a
+    row, measured. Runs in the caller's transaction (the connection SQLAlchemy holds).
+    """
+    written: set[tuple[str, str]] = set()
+    driver = cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
+    with driver.cursor() as cursor:
+        cursor.executemany(_PG_INBOX_INSERT, _driver_params(conn, rows), returning=True)
+        while True:
+            written.update((r[0], r[1]) for r in cursor.fetchall())
+            if not cursor.nextset():
+                break
+    return written
 
 
 def inbox_put_many(
@@ -72,15 +134,16 @@ def inbox_put_many(
 ) -> list[bool]:
     """Every delivery in the caller's one transaction; True for each row written, in order.
 
-    Multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING source, delivery_id`` (both
-    backends): the keys returned are the rows written, any other is a duplicate of a stored
-    delivery. A key repeated within ``items`` is sent once; its later copies answer False.
+    ``INSERT ... ON CONFLICT DO NOTHING RETURNING source, delivery_id`` over all rows (both
+    backends, through the driver directly: :func:`_sqlite_inbox_insert_many`,
+    :func:`_pg_inbox_insert_many`): the keys returned are the rows written, any other is a
+    duplicate of a stored delivery. A key repeated within ``items`` is sent once; its later
+    copies answer False.
     """
     first: dict[tuple[str, str], dict[str, Any]] = {}
     for source, delivery_id, headers, body in items:
-        first.setdefault(
-            (source, delivery_id),
-            {
+        if (source, delivery_id) not in first:
+            first[(source, delivery_id)] = {
                 "source": source,
                 "delivery_id": delivery_id,
                 "received_at": now,
@@ -88,19 +151,11 @@ def inbox_put_many(
                 "body": bytes(body),
                 "attempts": 0,
                 "status": PENDING,
-            },
-        )
-    rows = list(first.values())
-    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    written: set[tuple[str, str]] = set()
-    for start in range(0, len(rows), _ROWS_PER_INSERT):
-        stmt = (
-            dialect_insert(inbox)
-            .values(rows[start : start + _ROWS_PER_INSERT])
-            .on_conflict_do_nothing(index_elements=["source", "delivery_id"])
-            .returning(inbox.c.source, inbox.c.delivery_id)
-        )
-        written.update((r[0], r[1]) for r in conn.execute(stmt))
+            }
+    if conn.dialect.name == "postgresql":
+        written = _pg_inbox_insert_many(conn, list(first.values()))
+    else:
+        written = _sqlite_inbox_insert_many(conn, list(first.values()))
     flags = []
     for source, delivery_id, _, _ in items:
         key = (source, delivery_id)

@@ -24,6 +24,13 @@ class Headers(dict[str, str]):
         pairs = items.items() if isinstance(items, Mapping) else items
         super().__init__((k.lower(), v) for k, v in pairs)
 
+    @classmethod
+    def from_lower(cls, pairs: Iterable[tuple[str, str]]) -> Headers:
+        """From names that are lower-case already (ASGI's): no lowering pass."""
+        headers = cls.__new__(cls)
+        dict.update(headers, pairs)
+        return headers
+
     def __getitem__(self, key: str) -> str:
         return super().__getitem__(key.lower())
 

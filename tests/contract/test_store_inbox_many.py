@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 
-from app.storage import create_store
 from app.storage.store import SqlStore
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[SqlStore]:
-    url = f"sqlite:///{tmp_path / 'hub.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_schema_url")
-    s = create_store(str(url), migrate=True)
-    yield s
-    s.close()
+@pytest.fixture
+def store(any_store: SqlStore) -> SqlStore:
+    return any_store
 
 
 def test_put_many_flags_new_and_duplicate_deliveries_in_order(store: SqlStore) -> None:
@@ -50,3 +43,21 @@ def test_a_failed_put_many_stores_none_of_its_deliveries(store: SqlStore) -> Non
         # A body that is not bytes fails inside the transaction, after a good row was inserted.
         store.inbox_put_many([("jira", "ok", {}, b"{}"), ("jira", "bad", {}, object())])  # type: ignore[list-item]
     assert store.inbox_list() == []
+
+
+def test_a_large_batch_with_duplicates_round_trips_headers_bodies_and_time(store: SqlStore) -> None:
+    # More rows than one multi-row INSERT carries, repeats across and within the batch, and
+    # header values that a serializer could mangle (non-ASCII, quotes, backslashes).
+    assert store.inbox_put("slack", "e0", {}, b"stored before")
+    ids = [f"e{n % 250}" for n in range(300)]
+    headers = {"x-slack-signature": "v0=ab", "x-note": 'ünï "quoted" \\ ✓'}
+
+    flags = store.inbox_put_many([("slack", d, headers, d.encode() + b"\x00\xff") for d in ids])
+
+    assert flags == [d != "e0" for d in ids[:250]] + [False] * 50
+    items = {i.delivery_id: i for i in store.inbox_list(limit=1000)}
+    assert len(items) == 250
+    assert items["e0"].body == b"stored before"
+    assert items["e7"].body == b"e7\x00\xff" and items["e7"].headers == headers
+    batch_times = {i.received_at for d, i in items.items() if d != "e0"}
+    assert len(batch_times) == 1 and next(iter(batch_times)).utcoffset() is not None

@@ -23,11 +23,24 @@ class _RecordingInbox:
         self.hold_first = threading.Event()
         self.hold_first.set()
         self.fail = fail
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self._count = threading.Lock()
 
     def inbox_put(self, source: str, delivery_id: str, headers: dict[str, str], body: bytes) -> bool:
         return self.inbox_put_many([(source, delivery_id, headers, body)])[0]
 
     def inbox_put_many(self, items: list[_Entry]) -> list[bool]:
+        with self._count:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            return self._put_many(items)
+        finally:
+            with self._count:
+                self.in_flight -= 1
+
+    def _put_many(self, items: list[_Entry]) -> list[bool]:
         if not self.transactions:
             self.hold_first.wait(5)
         self.transactions.append([d for _, d, _, _ in items])
@@ -70,6 +83,49 @@ async def test_batches_are_capped_at_max_batch() -> None:
 
     assert await asyncio.gather(*puts) == [True] * 5
     assert inbox.transactions == [["d0"], ["d1", "d2"], ["d3", "d4"]]  # d0 went out alone, at once
+
+
+async def test_a_trickle_during_a_write_waits_for_it_rather_than_opening_more_transactions() -> None:
+    inbox = _RecordingInbox()
+    inbox.hold_first.clear()
+    writer = InboxWriter(inbox, max_in_flight=4)  # type: ignore[arg-type]
+    first = asyncio.create_task(writer.put("jira", "d0", {}, b"{}"))
+    await asyncio.sleep(0.05)
+    rest = [asyncio.create_task(writer.put("jira", f"d{n}", {}, b"{}")) for n in range(1, 4)]
+    await asyncio.sleep(0.05)
+    inbox.hold_first.set()
+
+    assert await asyncio.gather(first, *rest) == [True] * 4
+    assert inbox.transactions == [["d0"], ["d1", "d2", "d3"]]  # not three transactions of one
+    assert inbox.peak_in_flight == 1
+
+
+async def test_a_second_transaction_opens_beside_the_first_once_min_concurrent_batch_waits() -> None:
+    inbox = _RecordingInbox()
+    inbox.hold_first.clear()
+    writer = InboxWriter(inbox, max_in_flight=2, min_concurrent_batch=3)  # type: ignore[arg-type]
+    puts = [asyncio.create_task(writer.put("jira", f"d{n}", {}, b"{}")) for n in range(4)]
+    await asyncio.sleep(0.05)
+    inbox.hold_first.set()
+
+    assert await asyncio.gather(*puts) == [True] * 4
+    assert sorted(inbox.transactions) == [["d0"], ["d1", "d2", "d3"]]
+    assert inbox.peak_in_flight == 2  # d1-d3 did not wait for d0's commit
+
+
+async def test_full_batches_waiting_go_out_side_by_side_up_to_max_in_flight() -> None:
+    inbox = _RecordingInbox()
+    inbox.hold_first.clear()  # every transaction waits for it: none has been recorded yet
+    writer = InboxWriter(inbox, max_batch=2, max_in_flight=3)  # type: ignore[arg-type]
+    puts = [asyncio.create_task(writer.put("jira", f"d{n}", {}, b"{}")) for n in range(7)]
+    await asyncio.sleep(0.05)
+    inbox.hold_first.set()
+
+    assert await asyncio.gather(*puts) == [True] * 7
+    # d0 alone at once; then a second and a third transaction as soon as a full batch waited
+    # (all three open together); d5 and d6 only after one of the three ended.
+    assert sorted(inbox.transactions) == [["d0"], ["d1", "d2"], ["d3", "d4"], ["d5", "d6"]]
+    assert inbox.peak_in_flight == 3
 
 
 async def test_a_failed_transaction_fails_every_delivery_in_it() -> None:

@@ -1,37 +1,30 @@
-"""Webhook intake routes, one per vendor: read the raw body (size-limited), hand it to the intake.
+"""Webhook intake routes, one per vendor: their OpenAPI documentation, and a fallback path.
 
-The handlers are ``async`` because the body is streamed with a limit. Checks that read the
-store run in a worker thread; the durable inbox write goes through the intake's group-commit
-writer (one transaction for the deliveries that arrive together, in a worker thread), so
-the event loop never blocks on the database. The answer goes out only after the delivery
-is stored.
+Under the app :func:`app.api.create_app` builds, a ``POST`` to these paths never reaches
+these functions: :class:`app.api.intake_asgi.HubApp` serves it before FastAPI's stack (the
+ingest hot path). They stay registered so the intake is in the OpenAPI schema (and fuzzed
+from it), and they answer exactly as the hot path does, through the same
+:func:`~app.api.intake_asgi.answer_delivery`, should a request reach them (a plain FastAPI
+app that includes this router; tests/api/test_webhook_fast_path.py compares the two).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import anyio.to_thread
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import Response
 
+from app.api.intake_asgi import DeliveryCounter, answer_delivery, encode_answer, query_of, too_large
 from app.api.metrics import metrics_of
 from app.webhooks.body import BodyTooLarge, read_limited
 from app.webhooks.headers import Headers
-from app.webhooks.intake import IntakeAnswer, IntakeRequest, Outcome
 from app.webhooks.service import WebhookService
 from app.webhooks.sources import GRAPH_LIFECYCLE_ROUTE, ROUTES, Source
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["webhooks"])
-
-
-# No FastAPI dependencies on the intake routes: resolving them cost ~8 % of an ingest profile,
-# more than the two attribute lookups they stand for.
-def _service(request: Request) -> WebhookService:
-    service: WebhookService = request.app.state.webhooks
-    return service
 
 
 _ERROR = {
@@ -54,40 +47,19 @@ _ACK = {
 }
 
 
-def _response(answer: IntakeAnswer) -> Response:
-    if answer.text is not None:
-        return PlainTextResponse(answer.text, status_code=answer.status)
-    if answer.status >= 400:
-        return JSONResponse({"detail": answer.detail or answer.outcome}, status_code=answer.status)
-    return JSONResponse(answer.payload or {"ok": True}, status_code=answer.status)
-
-
 async def _receive(source: Source, request: Request) -> Response:
-    service, metrics = _service(request), metrics_of(request)
+    service: WebhookService = request.app.state.webhooks
+    counter = DeliveryCounter(metrics_of(request))
+    headers = Headers.from_lower((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"])
     limit = service.hub.settings.webhooks.max_body_bytes
-    vendor = "graph" if source is Source.GRAPH_LIFECYCLE else source.value
-    # ASGI header names are already lower-case bytes: no need for Starlette's Headers view.
-    headers = Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"])
     try:
         body = await read_limited(headers.get("content-length"), request.stream(), limit)
     except BodyTooLarge as exc:
-        metrics.webhook_deliveries.labels(vendor, Outcome.TOO_LARGE).inc()
-        return JSONResponse({"detail": str(exc)}, status_code=413)
-    query = dict(request.query_params) if request.scope.get("query_string") else {}
-    delivery = IntakeRequest(headers, body, query)
-    intake = service.intake
-    # Slack and Jira are checked on the loop (HMAC and JSON: microseconds, cheaper than a
-    # thread hop); Google and Graph read subscription rows, so they go to a worker thread.
-    if intake.prepare_blocks(source):
-        prepared = await anyio.to_thread.run_sync(intake.prepare, source, delivery)
+        answer = too_large(counter, source, exc)
     else:
-        prepared = intake.prepare(source, delivery)
-    # Group commit: the answer waits for the transaction that holds this delivery.
-    answer = prepared if isinstance(prepared, IntakeAnswer) else await intake.store(prepared)
-    metrics.webhook_deliveries.labels(vendor, answer.outcome).inc()
-    if answer.outcome == Outcome.ACCEPTED:
-        service.processor.notify()
-    return _response(answer)
+        answer = await answer_delivery(service, counter, source, headers, body, query_of(request.scope))
+    content_type, content = encode_answer(answer)
+    return Response(content, status_code=answer.status, media_type=content_type.decode())
 
 
 @router.post(ROUTES["jira"], responses={200: _ACK, **_COMMON})

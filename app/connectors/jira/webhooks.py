@@ -25,6 +25,10 @@ _DELETED = "jira:issue_deleted"
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     wanted = name.lower()
+    # The intake's headers are keyed lower-case: one lookup instead of a scan (hot path).
+    found = headers.get(wanted)
+    if found is not None:
+        return found
     for key, value in headers.items():
         if key.lower() == wanted:
             return value

@@ -26,6 +26,14 @@ REPLAY_WINDOW_S = 300
 _POSTED = {None, "thread_broadcast", "bot_message", "me_message", "file_share"}
 
 
+def _header(headers: Mapping[str, str], lower_name: str) -> str | None:
+    # The intake's headers are keyed lower-case: one lookup, no copy of them all (hot path).
+    found = headers.get(lower_name)
+    if found is not None:
+        return found
+    return next((v for k, v in headers.items() if k.lower() == lower_name), None)
+
+
 class SlackWebhooks:
     def __init__(self, connector: str, signing_secret: str | None,
                  clock: Callable[[], float] = time.time) -> None:
@@ -36,9 +44,8 @@ class SlackWebhooks:
     def verify(self, headers: Mapping[str, str], body: bytes) -> None:
         if not self._secret:
             raise WebhookRejected("no signing secret is configured for this Slack connector", 401)
-        lower = {k.lower(): v for k, v in headers.items()}
-        timestamp = lower.get("x-slack-request-timestamp")
-        signature = lower.get("x-slack-signature")
+        timestamp = _header(headers, "x-slack-request-timestamp")
+        signature = _header(headers, "x-slack-signature")
         if not timestamp or not signature:
             raise WebhookRejected("missing X-Slack-Request-Timestamp or X-Slack-Signature", 401)
         try:
