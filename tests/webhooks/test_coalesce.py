@@ -5,7 +5,7 @@ delivery is answered only by the commit that holds its records (real SQLite and 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
@@ -20,6 +20,7 @@ from app.storage.protocol import CursorKey
 from app.sync.leases import partition_lease_name
 from app.webhooks.coalesce import Coalescer
 from app.webhooks.targeted import AppliedCounts, PartitionBusy
+from tests.waiting import eventually
 
 AT = datetime(2026, 3, 2, 10, tzinfo=UTC)
 PARTITION = "alpha"
@@ -69,15 +70,6 @@ def _apply(coalescer: Coalescer, tool: GatedTool, lineage: str, fetch: Sequence[
     )
 
 
-async def _until(condition: Callable[[], bool]) -> None:
-    """Let the loop run until ``condition`` holds (a hang guard, not a speed check)."""
-    for _ in range(2000):
-        if condition():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError("condition never held")
-
-
 def _items(tool: GatedTool, count: int) -> list[str]:
     return [tool.add("items", PARTITION, WorkItem(key=f"ALPHA-{n}", title=f"Item {n}")) for n in range(count)]
 
@@ -92,9 +84,9 @@ async def test_hints_that_gather_during_a_fetch_share_the_next_fetch_and_commit(
     coalescer = _coalescer(store)
     tool.gate.clear()
     first = _apply(coalescer, tool, "webhook:test:d1", [a])
-    await _until(lambda: len(tool.fetched) == 1)
+    await eventually(lambda: len(tool.fetched) == 1)
     rest = [_apply(coalescer, tool, f"webhook:test:d{n}", [x]) for n, x in ((2, b), (3, c), (4, d))]
-    await _until(lambda: coalescer.waiting == 3)
+    await eventually(lambda: coalescer.waiting == 3)
     assert not any(t.done() for t in [first, *rest])
     tool.gate.set()
     counts = await asyncio.gather(first, *rest)
@@ -109,7 +101,7 @@ async def test_a_delivery_is_answered_only_once_its_records_are_committed(store:
     [a] = _items(tool, 1)
     tool.gate.clear()
     task = _apply(_coalescer(store), tool, "webhook:test:d1", [a])
-    await _until(lambda: len(tool.fetched) == 1)
+    await eventually(lambda: len(tool.fetched) == 1)
     assert not task.done()
     assert store.get_record(hub_id_for("tool", "items", a)) is None
     tool.gate.set()
@@ -123,10 +115,10 @@ async def test_a_record_named_by_two_deliveries_of_a_batch_is_written_once_by_th
     coalescer = _coalescer(store)
     tool.gate.clear()
     first = _apply(coalescer, tool, "webhook:test:d1", [b])
-    await _until(lambda: len(tool.fetched) == 1)
+    await eventually(lambda: len(tool.fetched) == 1)
     older = _apply(coalescer, tool, "webhook:test:d2", [a])
     newer = _apply(coalescer, tool, "webhook:test:d3", [a])
-    await _until(lambda: coalescer.waiting == 2)
+    await eventually(lambda: coalescer.waiting == 2)
     tool.gate.set()
     _, counts_older, counts_newer = await asyncio.gather(first, older, newer)
 
@@ -143,10 +135,10 @@ async def test_a_deletion_in_a_batch_is_applied_after_the_fetch_with_its_own_lin
     tool.remove("items", c)
     tool.gate.clear()
     first = _apply(coalescer, tool, "webhook:test:d1", [a])
-    await _until(lambda: len(tool.fetched) == 2)
+    await eventually(lambda: len(tool.fetched) == 2)
     fetched = _apply(coalescer, tool, "webhook:test:d2", [b])
     deleted = _apply(coalescer, tool, "webhook:test:d3", deleted=[c])
-    await _until(lambda: coalescer.waiting == 2)
+    await eventually(lambda: coalescer.waiting == 2)
     tool.gate.set()
     counts = await asyncio.gather(first, fetched, deleted)
 
@@ -164,9 +156,9 @@ async def test_a_batch_holds_at_most_max_ids_ids(store: SqlStore) -> None:
     coalescer = _coalescer(store, max_ids=2)
     tool.gate.clear()
     first = _apply(coalescer, tool, "webhook:test:d0", ids[:1])
-    await _until(lambda: len(tool.fetched) == 1)
+    await eventually(lambda: len(tool.fetched) == 1)
     rest = [_apply(coalescer, tool, f"webhook:test:d{n}", [ids[n]]) for n in range(1, 6)]
-    await _until(lambda: coalescer.waiting == 5)
+    await eventually(lambda: coalescer.waiting == 5)
     tool.gate.set()
     await asyncio.gather(first, *rest)
     assert tool.fetched == [ids[:1], ids[1:3], ids[3:5], ids[5:]]
@@ -178,11 +170,11 @@ async def test_a_transient_failure_fails_every_delivery_of_the_batch_and_writes_
     coalescer = _coalescer(store)
     tool.gate.clear()
     first = _apply(coalescer, tool, "webhook:test:d1", [a])
-    await _until(lambda: len(tool.fetched) == 1)
+    await eventually(lambda: len(tool.fetched) == 1)
     tool.fail_transiently = 1
     second = _apply(coalescer, tool, "webhook:test:d2", [b])
     third = _apply(coalescer, tool, "webhook:test:d3", [c])
-    await _until(lambda: coalescer.waiting == 2)
+    await eventually(lambda: coalescer.waiting == 2)
     tool.gate.set()
     # The first fetch is the one that fails; the two that gathered meanwhile share the next.
     results = await asyncio.gather(first, second, third, return_exceptions=True)
@@ -193,7 +185,7 @@ async def test_a_transient_failure_fails_every_delivery_of_the_batch_and_writes_
     tool.gate.clear()
     tool.fail_transiently = 1
     batch = [_apply(coalescer, tool, f"webhook:test:d{n}", [x]) for n, x in ((4, a), (5, b))]
-    await _until(lambda: len(tool.fetched) == 3)
+    await eventually(lambda: len(tool.fetched) == 3)
     tool.gate.set()
     failed = await asyncio.gather(*batch, return_exceptions=True)
     assert tool.fetched[2:] == [[a, b]]  # not split: a transient error is nobody's fault
@@ -208,10 +200,10 @@ async def test_a_delivery_that_breaks_its_batch_fails_alone(store: SqlStore) -> 
     coalescer = _coalescer(store)
     tool.gate.clear()
     first = _apply(coalescer, tool, "webhook:test:d1", [a])
-    await _until(lambda: len(tool.fetched) == 1)
+    await eventually(lambda: len(tool.fetched) == 1)
     bad = _apply(coalescer, tool, "webhook:test:d2", [b])
     good = _apply(coalescer, tool, "webhook:test:d3", [c])
-    await _until(lambda: coalescer.waiting == 2)
+    await eventually(lambda: coalescer.waiting == 2)
     tool.gate.set()
     results = await asyncio.gather(first, bad, good, return_exceptions=True)
 
@@ -242,10 +234,10 @@ async def test_a_cancelled_delivery_is_withdrawn_before_its_batch_starts(store: 
     coalescer = _coalescer(store)
     tool.gate.clear()
     first = _apply(coalescer, tool, "webhook:test:d1", [a])
-    await _until(lambda: len(tool.fetched) == 1)
+    await eventually(lambda: len(tool.fetched) == 1)
     gone = _apply(coalescer, tool, "webhook:test:d2", [b])
     kept = _apply(coalescer, tool, "webhook:test:d3", [c])
-    await _until(lambda: coalescer.waiting == 2)
+    await eventually(lambda: coalescer.waiting == 2)
     gone.cancel()
     tool.gate.set()
     await asyncio.gather(first, kept)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from app.connectors.base import Change, StreamSpec
 from app.errors import TransientError
 from app.models import RecordKind, WorkItem, hub_id_for
 from app.storage.protocol import InboxItem
+from tests.waiting import eventually
 from webhooks.kit import Running, hub_settings, jira_headers, running_app
 
 
@@ -68,15 +69,6 @@ def _inbox(run: Running) -> dict[str, InboxItem]:
     return {i.delivery_id: i for i in run.hub.db.inbox_list(limit=1000)}
 
 
-async def _until(condition: Callable[[], bool]) -> None:
-    """Let the loop run until ``condition`` holds (a hang guard, not a speed check)."""
-    for _ in range(2000):
-        if condition():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError("condition never held")
-
-
 async def test_deliveries_that_gather_during_a_fetch_share_one_and_are_done_after_its_commit(
     run: Running, tracker: HeldTracker
 ) -> None:
@@ -85,12 +77,12 @@ async def test_deliveries_that_gather_during_a_fetch_share_one_and_are_done_afte
     processor.start()
     try:
         first = await _post(run, "1")
-        await _until(lambda: tracker.fetched == [["1"]])
+        await eventually(lambda: tracker.fetched == [["1"]])
         others = [await _post(run, n) for n in ("2", "3", "4")]
-        await _until(lambda: processor.waiting == 3)
+        await eventually(lambda: processor.waiting == 3)
         assert {i.status for i in _inbox(run).values()} == {"pending"}  # nothing is done before its commit
         tracker.release.set()
-        await _until(lambda: all(i.status == "done" for i in _inbox(run).values()))
+        await eventually(lambda: all(i.status == "done" for i in _inbox(run).values()))
     finally:
         await processor.stop()
     assert tracker.fetched == [["1"], ["2", "3", "4"]]
@@ -106,12 +98,12 @@ async def test_a_delivery_held_in_one_partition_does_not_keep_another_from_being
     processor.start()
     try:
         held = await _post(run, "1", project="AAA")
-        await _until(lambda: tracker.fetched == [["1"]])
+        await eventually(lambda: tracker.fetched == [["1"]])
         other = await _post(run, "2", project="BBB")
-        await _until(lambda: _inbox(run)[other].status == "done")
+        await eventually(lambda: _inbox(run)[other].status == "done")
         assert _inbox(run)[held].status == "pending"
         tracker.release.set()
-        await _until(lambda: _inbox(run)[held].status == "done")
+        await eventually(lambda: _inbox(run)[held].status == "done")
     finally:
         await processor.stop()
 
@@ -124,13 +116,13 @@ async def test_a_failed_batch_fails_each_of_its_deliveries_and_each_retry_succee
     processor.start()
     try:
         posted = [await _post(run, "1")]
-        await _until(lambda: tracker.fetched == [["1"]])
+        await eventually(lambda: tracker.fetched == [["1"]])
         posted += [await _post(run, n) for n in ("2", "3")]
-        await _until(lambda: processor.waiting == 2)
+        await eventually(lambda: processor.waiting == 2)
         tracker.fail_transiently = 2  # the held fetch, then the batch that gathered behind it
         tracker.release.set()
         # Backoff is 0 in tests: the retries are due at once (claimed at the next wake or poll).
-        await _until(lambda: all(i.status == "done" for i in _inbox(run).values()))
+        await eventually(lambda: all(i.status == "done" for i in _inbox(run).values()))
     finally:
         await processor.stop()
     inbox = _inbox(run)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +13,7 @@ from app.models import Record, WorkItem
 from app.settings import MemorySettings, PairEndpoint, PairSettings, SyncSettings
 from app.storage import RunRecord, Store
 from app.sync import run_sync
+from tests.waiting import eventually
 
 __all__ = ["FAST_RETRY", "eventually", "hub_records", "memory", "pull_pair", "sync", "two_way_pair"]
 
@@ -52,13 +52,6 @@ async def sync(pair: PairSettings, connectors: Mapping[str, Connector], store: S
 def hub_records(store: Store, connector: str, stream: str = "items", live: bool = True) -> dict[str, Record]:
     """The hub's records of one stream, by external id."""
     return {r.source.external_id: r for r in store.iter_records(connector, stream, include_deleted=not live)}
-
-
-async def eventually(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    """Wait until ``condition()`` holds (for things a background scheduler does)."""
-    async with asyncio.timeout(timeout_s):
-        while not condition():  # noqa: ASYNC110 - the store offers nothing to wait on
-            await asyncio.sleep(0.005)
 
 
 Sides = tuple[MemoryConnector, MemoryConnector]
