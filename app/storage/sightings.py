@@ -42,7 +42,12 @@ def _merged(batch: Iterable[Account]) -> dict[tuple[str, str], Account]:
     for acct in batch:
         key = (acct.system, acct.account_id)
         prev = out.get(key)
-        if prev is not None:
+        if prev is not None and prev is not acct and (
+            (not acct.email and (prev.email, prev.email_verified) != (acct.email, acct.email_verified))
+            or (not acct.display_name and prev.display_name != acct.display_name)
+        ):
+            # Built only when the merge changes something: a page of issues names the same few
+            # (cached, identical) accounts hundreds of times.
             acct = Account(
                 system=acct.system,
                 account_id=acct.account_id,
