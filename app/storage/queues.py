@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Connection, Row, Table, or_, select, update
 
 from app.storage.protocol import InboxItem, OutboxItem
-from app.storage.sql import insert_ignore
+from app.storage.sql import driver_bind_processor, insert_ignore
 from app.storage.tables import inbox, outbox
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ _INBOX_COLUMNS = ("source", "delivery_id", "received_at", "headers", "body", "at
 
 def _driver_params(conn: Connection, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """Each row as the driver takes it, through the columns' own bind processors (UTC time, JSON)."""
-    columns = [(name, inbox.c[name].type.bind_processor(conn.dialect)) for name in _INBOX_COLUMNS]
+    columns = [(name, driver_bind_processor(inbox.c[name].type, conn.dialect)) for name in _INBOX_COLUMNS]
     return [
         tuple(row[name] if process is None else process(row[name]) for name, process in columns) for row in rows
     ]

@@ -17,7 +17,7 @@ from sqlalchemy.types import TypeEngine
 
 from app.storage.types import UTCDateTime
 
-__all__ = ["insert_ignore", "upsert", "upsert_many", "upsert_stmt"]
+__all__ = ["driver_bind_processor", "insert_ignore", "upsert", "upsert_many", "upsert_stmt"]
 
 
 def _insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
@@ -94,7 +94,7 @@ def _driver_upsert(
         + (f"UPDATE SET {updates}" if updates else "NOTHING")
     )
     binds = tuple(
-        (c, None if c in serialised else _bind_processor(table.c[c].type, dialect),
+        (c, None if c in serialised else driver_bind_processor(table.c[c].type, dialect),
          repr(table.c[c].type) if c in repeated else None)
         for c in columns
     )
@@ -116,7 +116,8 @@ def _sqlite_utc_text(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def _bind_processor(column_type: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+def driver_bind_processor(column_type: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy does to a value of ``column_type`` before handing it to the driver (None: nothing)."""
     impl = column_type.dialect_impl(dialect)
     if (dialect.name == "sqlite" and isinstance(impl, UTCDateTime)
             and getattr(impl.impl_instance, "_storage_format", None) == _SQLITE_DATETIME):
