@@ -24,11 +24,11 @@ from datetime import datetime
 
 from app.connectors.base import Change, Connector, WebhookHint
 from app.errors import TransientError
-from app.models import DeleteReason, Record, RecordKind, Tombstone, hub_id_for
+from app.models import DeleteReason, RecordKind, Tombstone, hub_id_for
 from app.storage.protocol import CursorKey, Store
-from app.sync.derive import derive_page
+from app.sync.apply import commit_page
 from app.sync.leases import partition_lease_name
-from app.sync.prepare import Outcome, Prepared, prepare_page
+from app.sync.prepare import Outcome, prepare_page
 from app.sync.runs import Clock
 
 __all__ = [
@@ -187,7 +187,8 @@ async def commit_mentions(
             partition=key.partition,
             fetched_at=clock(),
         )
-        await asyncio.to_thread(_commit, store, prepared, writers)
+        await asyncio.to_thread(commit_page, store, prepared, key=key, cursor_after=None,
+                                run_id=mentions[-1].lineage, writers=writers)
     finally:
         await asyncio.to_thread(store.release_lease, lease, owner)
     by_lineage: dict[str, AppliedCounts] = defaultdict(AppliedCounts)
@@ -223,33 +224,3 @@ async def _changes(
         )
         writers.append(mention.lineage)
     return changes, writers
-
-
-def _commit(store: Store, prepared: Sequence[Prepared], writers: Sequence[str]) -> None:
-    """:func:`app.sync.apply.commit_page` (no cursor) with a writer per record (blocking).
-
-    Upserts are grouped by writer, one statement per group. An upsert replaces the whole
-    row, so a record upserted twice needs only its last write; a tombstone of a record
-    with an upsert still pending writes that upsert first, so order within the page holds.
-    """
-    with store.transaction() as tx:
-        pending: dict[str, tuple[Record, str]] = {}
-
-        def flush() -> None:
-            by_writer: dict[str, list[Record]] = defaultdict(list)
-            for record, writer in pending.values():
-                by_writer[writer].append(record)
-            for writer, batch in by_writer.items():
-                tx.upsert_records(batch, writer)
-            pending.clear()
-
-        for item, writer in zip(prepared, writers, strict=True):
-            if item.record is not None:
-                pending.pop(item.hub_id, None)
-                pending[item.hub_id] = (item.record, writer)
-            elif item.tombstone is not None:
-                if item.hub_id in pending:
-                    flush()
-                tx.tombstone_record(item.hub_id, item.tombstone, writer)
-        flush()
-        derive_page(tx, prepared)  # links and people of these records, in the same transaction
