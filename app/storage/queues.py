@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, Row, Table, or_, select, update
+from sqlalchemy import Connection, Row, Select, Table, or_, select, update
 
 from app.storage.protocol import InboxItem, OutboxItem
 from app.storage.sql import driver_bind_processor, insert_ignore
@@ -208,15 +208,7 @@ def claim(
         .limit(max(0, limit))
         .with_for_update(skip_locked=True)  # rendered on PostgreSQL only
     )
-    ids = list(conn.execute(pick).scalars())
-    if not ids:
-        return []
-    conn.execute(
-        update(table)
-        .where(c.id.in_(ids))
-        .values(claimed_by=owner, claimed_until=now + timedelta(seconds=claim_ttl_s))
-    )
-    return list(conn.execute(select(table).where(c.id.in_(ids)).order_by(c.id)))
+    return _claim_picked(conn, table, pick, owner, now, claim_ttl_s)
 
 
 def extend_claims(
@@ -250,15 +242,7 @@ def claim_outbox_for_pair(
         .order_by(c.id)
         .with_for_update(skip_locked=True)  # rendered on PostgreSQL only
     )
-    ids = list(conn.execute(pick).scalars())
-    if not ids:
-        return []
-    conn.execute(
-        update(outbox)
-        .where(c.id.in_(ids))
-        .values(claimed_by=owner, claimed_until=now + timedelta(seconds=claim_ttl_s))
-    )
-    return list(conn.execute(select(outbox).where(c.id.in_(ids)).order_by(c.id)))
+    return _claim_picked(conn, outbox, pick, owner, now, claim_ttl_s)
 
 
 def supersede_outbox(conn: Connection, item_id: int, reason: str) -> None:
@@ -363,3 +347,19 @@ def to_outbox_item(row: Row[Any]) -> OutboxItem:
         last_error=m["last_error"],
         next_attempt_at=m["next_attempt_at"],
     )
+
+
+def _claim_picked(
+    conn: Connection, table: Table, pick: Select[tuple[int]], owner: str, now: datetime, claim_ttl_s: float
+) -> list[Row[Any]]:
+    """Claim the rows ``pick`` selects (their ids) for ``owner`` until ``now + claim_ttl_s``; the rows, by id."""
+    ids = list(conn.execute(pick).scalars())
+    if not ids:
+        return []
+    c = table.c
+    conn.execute(
+        update(table)
+        .where(c.id.in_(ids))
+        .values(claimed_by=owner, claimed_until=now + timedelta(seconds=claim_ttl_s))
+    )
+    return list(conn.execute(select(table).where(c.id.in_(ids)).order_by(c.id)))
