@@ -23,6 +23,7 @@ from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
 
 from app.errors import ConfigError
+from app.storage.checkpoint import BACKSTOP_PAGES
 
 __all__ = ["WriteGate", "gate_for", "is_sqlite", "make_engine", "normalise_url"]
 
@@ -88,6 +89,8 @@ def _sqlite_engine(url: URL) -> Engine:
             cur.execute("PRAGMA foreign_keys = ON")
             cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA synchronous = NORMAL")
+            # The store's WalCheckpointer checkpoints; a commit only does it as a backstop.
+            cur.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
         finally:
             cur.close()
 

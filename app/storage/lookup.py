@@ -27,10 +27,10 @@ import hashlib
 from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, delete, or_, select, text, tuple_
+from sqlalchemy import Connection, bindparam, delete, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from app.models import CalendarEvent, Record, RecordKind, WorkItem
 from app.storage.protocol import DerivedLink, KeyMatch, LinkDirection
@@ -96,6 +96,38 @@ def serialise_derivation(conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('passerelle.derive'))"))
 
 
+# The lookups a page's derivation runs, built once: each takes its list through one expanding
+# parameter. Built per call, ``in_(list)`` coerced every value of the list into a literal of its
+# own (about a tenth of a full sync's derivation time for a page of 100 records).
+_IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
+_KEYS: BindParameter[list[str]] = bindparam("keys", expanding=True)
+_FIND_LIVE = (
+    select(records.c.hub_id, records.c.connector, records.c.natural_key)
+    .where(records.c.kind == bindparam("kind"), records.c.natural_key.in_(_KEYS), records.c.deleted_at.is_(None))
+    .order_by(records.c.hub_id)
+)
+_KEY_REFS_TO = (
+    select(key_refs.c.from_record, records.c.connector, key_refs.c.ref_key)
+    .join(records, records.c.hub_id == key_refs.c.from_record)
+    .where(key_refs.c.rule == bindparam("rule"), key_refs.c.ref_key.in_(_KEYS), records.c.deleted_at.is_(None))
+    .order_by(key_refs.c.from_record)
+)
+_HELD_REFS = select(key_refs.c.from_record, key_refs.c.ref_key).where(
+    key_refs.c.rule == bindparam("rule"), key_refs.c.from_record.in_(_IDS)
+)
+_LINK_ENDS: dict[LinkDirection, ColumnElement[bool]] = {
+    "from": links.c.from_record.in_(_IDS),
+    "to": links.c.to_record.in_(_IDS),
+    "both": or_(links.c.from_record.in_(_IDS), links.c.to_record.in_(_IDS)),
+}
+_HELD_LINKS = {
+    direction: select(links.c.from_record, links.c.to_record, links.c.kind).where(
+        ends, links.c.derived_by == bindparam("derived_by")
+    )
+    for direction, ends in _LINK_ENDS.items()
+}
+
+
 def find_live(
     conn: Connection, kind: RecordKind, keys: Collection[str], *, deriving: bool = True
 ) -> list[KeyMatch]:
@@ -105,16 +137,8 @@ def find_live(
         serialise_derivation(conn)
     found: list[KeyMatch] = []
     for chunk in _chunks(bounded_key(k) for k in keys):
-        stmt = (
-            select(records.c.hub_id, records.c.connector, records.c.natural_key)
-            .where(
-                records.c.kind == kind.value,
-                records.c.natural_key.in_(chunk),
-                records.c.deleted_at.is_(None),
-            )
-            .order_by(records.c.hub_id)
-        )
-        found.extend(KeyMatch(r.hub_id, r.connector, r.natural_key) for r in conn.execute(stmt))
+        rows = conn.execute(_FIND_LIVE, {"kind": kind.value, "keys": chunk})
+        found.extend(KeyMatch(r.hub_id, r.connector, r.natural_key) for r in rows)
     return found
 
 
@@ -124,27 +148,15 @@ def key_refs_to(conn: Connection, rule: str, keys: Collection[str]) -> list[KeyM
     serialise_derivation(conn)
     found: list[KeyMatch] = []
     for chunk in _chunks(bounded_key(k) for k in keys):
-        stmt = (
-            select(key_refs.c.from_record, records.c.connector, key_refs.c.ref_key)
-            .join(records, records.c.hub_id == key_refs.c.from_record)
-            .where(
-                key_refs.c.rule == rule,
-                key_refs.c.ref_key.in_(chunk),
-                records.c.deleted_at.is_(None),
-            )
-            .order_by(key_refs.c.from_record)
-        )
-        found.extend(KeyMatch(r.from_record, r.connector, r.ref_key) for r in conn.execute(stmt))
+        rows = conn.execute(_KEY_REFS_TO, {"rule": rule, "keys": chunk})
+        found.extend(KeyMatch(r.from_record, r.connector, r.ref_key) for r in rows)
     return found
 
 
 def _held_refs(conn: Connection, rule: str, ids: list[str]) -> set[tuple[str, str]]:
     held: set[tuple[str, str]] = set()
     for chunk in _chunks(ids):
-        stmt = select(key_refs.c.from_record, key_refs.c.ref_key).where(
-            key_refs.c.rule == rule, key_refs.c.from_record.in_(chunk)
-        )
-        held.update((r.from_record, r.ref_key) for r in conn.execute(stmt))
+        held.update((r.from_record, r.ref_key) for r in conn.execute(_HELD_REFS, {"rule": rule, "ids": chunk}))
     return held
 
 
@@ -179,19 +191,10 @@ def _held_links(
     conn: Connection, derived_by: str, ids: list[str], direction: LinkDirection
 ) -> set[DerivedLink]:
     held: set[DerivedLink] = set()
+    stmt = _HELD_LINKS[direction]
     for chunk in _chunks(ids):
-        # Only the condition asked for is built: each ``in_`` coerces every id of the chunk.
-        ends: ColumnElement[bool]
-        if direction == "from":
-            ends = links.c.from_record.in_(chunk)
-        elif direction == "to":
-            ends = links.c.to_record.in_(chunk)
-        else:
-            ends = or_(links.c.from_record.in_(chunk), links.c.to_record.in_(chunk))
-        stmt = select(links.c.from_record, links.c.to_record, links.c.kind).where(
-            ends, links.c.derived_by == derived_by
-        )
-        held.update(DerivedLink(r.from_record, r.to_record, r.kind) for r in conn.execute(stmt))
+        rows = conn.execute(stmt, {"derived_by": derived_by, "ids": chunk})
+        held.update(DerivedLink(r.from_record, r.to_record, r.kind) for r in rows)
     return held
 
 

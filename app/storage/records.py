@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, func, or_, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import PasserelleError
@@ -190,13 +190,18 @@ def put_link(
 # --- reads -------------------------------------------------------------------------------------
 
 
+# Built once, the ids through one expanding parameter (``in_(list)`` built per call coerced
+# every id into a literal of its own: a page's lookup cost more to build than to run).
+_GET_RECORDS = select(records).where(records.c.hub_id.in_(bindparam("ids", expanding=True)))
+
+
 def get_records(conn: Connection, hub_ids: Sequence[str]) -> dict[str, Record]:
     found: dict[str, Record] = {}
     ids = list(dict.fromkeys(hub_ids))
     # Chunked: SQLite caps the number of bound parameters per statement.
     for start in range(0, len(ids), ITER_BATCH):
         chunk = ids[start : start + ITER_BATCH]
-        for row in conn.execute(select(records).where(records.c.hub_id.in_(chunk))):
+        for row in conn.execute(_GET_RECORDS, {"ids": chunk}):
             rec = _to_record(row)
             found[rec.hub_id] = rec
     return found

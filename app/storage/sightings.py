@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from app.models import Account
 from app.storage import people as people_rows
@@ -59,19 +59,22 @@ def _merged(batch: Iterable[Account]) -> dict[tuple[str, str], Account]:
     return out
 
 
+_KNOWN = select(
+    accounts.c.system,
+    accounts.c.account_id,
+    accounts.c.email,
+    accounts.c.email_verified,
+    accounts.c.display_name,
+).where(accounts.c.account_id.in_(bindparam("ids", expanding=True)))
+"""Built once (see :mod:`app.storage.lookup`): the ids go through one expanding parameter."""
+
+
 def _known(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], _Known]:
     wanted = set(keys)
     ids = sorted({account_id for _, account_id in keys})
     found: dict[tuple[str, str], _Known] = {}
     for start in range(0, len(ids), _CHUNK):
-        stmt = select(
-            accounts.c.system,
-            accounts.c.account_id,
-            accounts.c.email,
-            accounts.c.email_verified,
-            accounts.c.display_name,
-        ).where(accounts.c.account_id.in_(ids[start : start + _CHUNK]))
-        for r in conn.execute(stmt):
+        for r in conn.execute(_KNOWN, {"ids": ids[start : start + _CHUNK]}):
             if (r.system, r.account_id) in wanted:
                 found[(r.system, r.account_id)] = _Known(r.email, bool(r.email_verified), r.display_name)
     return found

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
@@ -46,6 +47,17 @@ def upsert_stmt(
     set_: dict[str, Any] = {c: stmt.excluded[c] for c in cols}
     set_.update(overrides or {})
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=set_, where=where)
+
+
+@functools.cache
+def prepared_upsert(
+    dialect: str, table: Table, columns: tuple[str, ...], keys: tuple[str, ...], update: tuple[str, ...]
+) -> postgresql.Insert | sqlite.Insert:
+    """:func:`upsert_stmt` built once, every column a bound parameter of its own name: for an upsert
+    run once per page (a cursor), where building the statement cost more than running it."""
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    stmt = insert.values({c: bindparam(c) for c in columns})
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_={c: stmt.excluded[c] for c in update})
 
 
 def upsert(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, text
@@ -23,7 +24,8 @@ from app.storage import (
     subscriptions,
     syncstate,
 )
-from app.storage.engine import IMMEDIATE, gate_for
+from app.storage.checkpoint import WalCheckpointer
+from app.storage.engine import IMMEDIATE, gate_for, is_sqlite
 from app.storage.protocol import (
     BaselineRow,
     ChangeStats,
@@ -141,6 +143,8 @@ class SqlStore:
         self._now = now
         self._claim_ttl_s = claim_ttl_s
         self._gate = gate_for(engine)
+        self._checkpointer = (WalCheckpointer(str(Path(engine.url.database).expanduser().resolve()))
+                              if is_sqlite(engine) and engine.url.database else None)
 
     @property
     def engine(self) -> Engine:
@@ -155,6 +159,8 @@ class SqlStore:
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
         """One write transaction: committed on a clean exit, rolled back on an exception."""
+        if self._checkpointer is not None:
+            self._checkpointer.ensure_started()
         with self._gate.hold(), self._engine.connect() as conn:
             conn.execution_options(**{IMMEDIATE: True})
             with conn.begin():
@@ -180,6 +186,8 @@ class SqlStore:
             return False
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         self._engine.dispose()
 
     # --- records -----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, select
 
 from app.storage.protocol import BaselineRow, CursorKey, CursorState
-from app.storage.sql import upsert
+from app.storage.sql import prepared_upsert, upsert
 from app.storage.tables import baselines, cursors
 
 __all__ = ["baseline", "delete_baseline", "get_cursor", "list_cursors", "put_baseline", "set_cursor"]
@@ -36,8 +36,9 @@ def set_cursor(
         "last_full_sync_at": now if full_sync_done else None,
     }
     # An incremental page keeps the time of the last full sync; only a full sync moves it.
-    update = ["value", "updated_at", "last_full_sync_at"] if full_sync_done else ["value", "updated_at"]
-    upsert(conn, cursors, values, ["connector", "stream", "partition"], update)
+    update = ("value", "updated_at", "last_full_sync_at") if full_sync_done else ("value", "updated_at")
+    stmt = prepared_upsert(conn.dialect.name, cursors, tuple(values), ("connector", "stream", "partition"), update)
+    conn.execute(stmt, values)
 
 
 def get_cursor(conn: Connection, key: CursorKey) -> CursorState | None:

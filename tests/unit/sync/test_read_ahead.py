@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 from collections.abc import AsyncIterator
 
 import pytest
 
 from app.connectors.base import Page
-from app.sync.pull import _fewer_collections, _ReadAhead
+from app.sync.pull import _pull_tuning, _ReadAhead
 
 
 class Feed:
@@ -89,10 +90,12 @@ async def test_a_failed_read_ahead_surfaces_only_when_its_page_is_asked_for() ->
     assert feed.closed
 
 
-def test_collections_are_rarer_only_while_a_pull_runs() -> None:
-    before = gc.get_threshold()
-    with _fewer_collections():
-        with _fewer_collections():
+def test_collections_are_rarer_and_switches_quicker_only_while_a_pull_runs() -> None:
+    before = gc.get_threshold(), sys.getswitchinterval()
+    with _pull_tuning():
+        with _pull_tuning():
             assert gc.get_threshold()[0] >= 10_000
+            assert sys.getswitchinterval() <= 0.001
         assert gc.get_threshold()[0] >= 10_000  # the outer pull still runs
-    assert gc.get_threshold() == before
+        assert sys.getswitchinterval() <= 0.001
+    assert (gc.get_threshold(), sys.getswitchinterval()) == before
