@@ -28,6 +28,16 @@ VERSION = 1
 
 def micros(ts: str) -> int:
     """A Slack ts as integer microseconds, for ordering (string order breaks across digit counts)."""
+    if isinstance(ts, str) and ts.isascii():
+        seconds, dot, fraction = ts.partition(".")
+        if dot and len(fraction) == 6 and seconds.isdigit() and fraction.isdigit():
+            # Slack's own shape ("1712345678.123456"): integer arithmetic, no Decimal per message.
+            return int(seconds) * 1_000_000 + int(fraction)
+    return _decimal_micros(ts)
+
+
+def _decimal_micros(ts: str) -> int:
+    """Any other ts the way Decimal reads it (fewer or more digits, exponents, signs)."""
     try:
         return int(Decimal(ts) * 1_000_000)
     except InvalidOperation as exc:

@@ -31,6 +31,10 @@ __all__ = [
 ORIGIN_EVENT_TYPE = "passerelle_origin"
 
 _MUTABLE = ("text", "edited", "reply_count", "latest_reply", "reactions", "subtype")
+_VERSION_KEYS = tuple(sorted(_MUTABLE))
+"""The digested keys in the order ``sort_keys`` writes them (the dict is built already sorted)."""
+_VERSION_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+"""``json.dumps(state, sort_keys=True, separators=(",", ":"))`` without a new encoder per message."""
 
 
 def external_id(channel: str, ts: str) -> str:
@@ -49,8 +53,8 @@ def ts_datetime(ts: str) -> datetime:
 
 
 def message_version(raw: dict[str, Any]) -> str:
-    state = {k: raw.get(k) for k in _MUTABLE}
-    digest = hashlib.sha256(json.dumps(state, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    state = {k: raw.get(k) for k in _VERSION_KEYS}
+    digest = hashlib.sha256(_VERSION_JSON.encode(state).encode()).hexdigest()
     return digest[:16]
 
 

@@ -146,13 +146,16 @@ class ChannelReader:
         """One history page and its threads as changes (each parent followed by its replies);
         notes what the cursor and the census need."""
         changes: list[Change] = []
+        # Each ts is parsed once: this loop runs for every top-level message of a full read.
+        newest = micros(state.oldest) if state.oldest is not None else None
         for raw in listing.messages:
             ts = str(raw["ts"])
+            at = micros(ts)
             change = self.upsert(channel, raw)
             changes.append(change)
-            if state.oldest is None or micros(ts) > micros(state.oldest):
-                state.oldest = ts
-            if micros(ts) >= horizon:
+            if newest is None or at > newest:
+                state.oldest, newest = ts, at
+            if at >= horizon:
                 state.seen[ts] = _version_of(change, raw)
             if ts not in listing.threads:
                 continue
