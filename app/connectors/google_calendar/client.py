@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import google.auth.credentials
 import google_auth_httplib2
 import httplib2
+import orjson
 from google.oauth2 import credentials as user_credentials
 from google.oauth2 import service_account
 from googleapiclient.discovery import build
+from googleapiclient.model import JsonModel
 
 from app.connectors.common import BlockingCalls, RetryPolicy, with_retries
 from app.connectors.google_calendar.errors import map_error
@@ -28,7 +30,9 @@ from app.settings import GoogleCalendarSettings
 
 __all__ = [
     "CALENDAR_SCOPE",
+    "RESOURCES",
     "CalendarClient",
+    "OrjsonModel",
     "RequestFactory",
     "SharedCredentials",
     "credentials_from_settings",
@@ -37,8 +41,38 @@ __all__ = [
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 
-RequestFactory = Callable[[Any], Any]
-"""Builds a googleapiclient ``HttpRequest`` from the service (``lambda s: s.events().list(...)``)."""
+RESOURCES = ("calendarList", "channels", "events")
+"""The service's resource collections the connector calls."""
+
+RequestFactory = Callable[[Mapping[str, Any]], Any]
+"""Builds a googleapiclient ``HttpRequest`` from the resource collections by name
+(``lambda r: r["events"].list(...)``)."""
+
+_WIDE_INTEGER = b"0" * 20
+_DIGITS_TO_ZEROS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+
+
+class OrjsonModel(JsonModel):  # type: ignore[misc]  # googleapiclient has no type hints
+    """googleapiclient's JSON model, decoding response bodies with orjson (a full read decodes
+    every event: ~5 us an event, the digit check included, against ~7 with the standard library).
+
+    The standard library still decodes what orjson would read differently or refuses: a body
+    with a run of 20 digits (orjson turns integers beyond 64 bits into floats), non-standard
+    JSON (``NaN``), lone surrogates, a non-JSON body (kept as text), invalid UTF-8 (raises).
+    """
+
+    def deserialize(self, content: Any) -> Any:
+        if isinstance(content, bytes) and not self._data_wrapper and not _holds_a_wide_number(content):
+            try:
+                return orjson.loads(content)
+            except orjson.JSONDecodeError:
+                pass
+        return super().deserialize(content)
+
+
+def _holds_a_wide_number(content: bytes) -> bool:
+    """True when 20 digits follow each other anywhere (strings included: a false alarm only costs time)."""
+    return _WIDE_INTEGER in content.translate(_DIGITS_TO_ZEROS)
 
 
 def credentials_from_settings(settings: GoogleCalendarSettings) -> google.auth.credentials.Credentials:
@@ -117,7 +151,7 @@ class CalendarClient:
         self._https: list[google_auth_httplib2.AuthorizedHttp] = []
         self._https_lock = threading.Lock()
         self.credentials: SharedCredentials | None = None
-        self._service: Any = None
+        self._resources: dict[str, Any] | None = None
 
     @property
     def calls(self) -> int:
@@ -126,19 +160,24 @@ class CalendarClient:
 
     async def open(self) -> None:
         self.credentials = SharedCredentials(credentials_from_settings(self._settings))
-        self._service = await asyncio.to_thread(self._build)  # reads the bundled discovery JSON
+        self._resources = await asyncio.to_thread(self._build)  # reads the bundled discovery JSON
 
-    def _build(self) -> Any:
+    def _build(self) -> dict[str, Any]:
         options = {"api_endpoint": self._settings.base_url} if self._settings.base_url else None
         # The build needs an http object; every request runs on its thread's own one (``execute(http=)``).
-        return build(
+        service = build(
             "calendar",
             "v3",
             http=httplib2.Http(),
             static_discovery=True,
             cache_discovery=False,
             client_options=options,
+            model=OrjsonModel(),  # the Calendar API has no data wrapper (no "dataWrapper" feature)
         )
+        # ``service.events()`` builds every method of the collection from the discovery document
+        # (~1 ms); built once here, a collection only reads its own state when it makes a request,
+        # so worker threads share it.
+        return {name: getattr(service, name)() for name in RESOURCES}
 
     def close(self) -> None:
         with self._https_lock:
@@ -158,7 +197,8 @@ class CalendarClient:
         return http
 
     def _execute(self, factory: RequestFactory, headers: dict[str, str] | None) -> Any:
-        request = factory(self._service)
+        assert self._resources is not None  # call() checked
+        request = factory(self._resources)
         if headers:
             request.headers.update(headers)
         try:
@@ -173,7 +213,7 @@ class CalendarClient:
         self, factory: RequestFactory, *, headers: dict[str, str] | None = None, what: str = "google calendar"
     ) -> Any:
         """Run one API request in a worker thread, retried per the policy; raises only hub errors."""
-        if self._service is None:
+        if self._resources is None:
             raise RuntimeError("CalendarClient used before open()")
 
         async def attempt() -> Any:

@@ -14,7 +14,7 @@ import base64
 import hashlib
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
@@ -60,8 +60,8 @@ _REF_FIELDS = "items(id,etag,status),nextPageToken,nextSyncToken"
 def _api(resource: str, method: str, **params: Any) -> RequestFactory:
     """A request factory with its parameters bound now, for a worker thread to build and run later."""
 
-    def factory(service: Any) -> Any:
-        return getattr(getattr(service, resource)(), method)(**params)
+    def factory(resources: Mapping[str, Any]) -> Any:
+        return getattr(resources[resource], method)(**params)
 
     return factory
 

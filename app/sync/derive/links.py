@@ -46,6 +46,8 @@ MAX_MENTIONS = 200
 """Distinct keys kept per record: a page listing a whole backlog still links, a dump does not flood."""
 
 _JIRA_KEY = re.compile(r"\b[A-Z][A-Z0-9_]{1,9}-[1-9][0-9]{0,8}\b")
+_TEXT_KINDS = (Message, Document, CalendarEvent)
+"""The kinds :func:`_text_of` reads."""
 
 
 def _text_of(body: AnyBody) -> str | None:
@@ -60,13 +62,14 @@ def _text_of(body: AnyBody) -> str | None:
 
 def mentions_keys(body: AnyBody) -> bool:
     """True for the kinds the mention rule reads."""
-    return _text_of(body) is not None
+    return isinstance(body, _TEXT_KINDS)
 
 
 def mentioned_keys(body: AnyBody) -> frozenset[str]:
     """The distinct Jira-style keys in the body's text, first ones first up to :data:`MAX_MENTIONS`."""
     text = _text_of(body)
-    if not text:
+    # Every key has a hyphen: most texts (meeting titles) have none and skip the scan.
+    if not text or "-" not in text:
         return frozenset()
     keys = dict.fromkeys(_JIRA_KEY.findall(text))
     return frozenset(list(keys)[:MAX_MENTIONS])
