@@ -36,7 +36,7 @@ FULL: dict[str, Any] = {
 }
 QUICK: dict[str, Any] = {
     "ingest": IngestSizes(requests=300, connections=8, runs=1, warmup=50, rate=100.0, rate_seconds=1.0),
-    "sync": SyncSizes(scales=(2,), runs=1, pairs=("jira-issues",), fixed_changes=10),
+    "sync": SyncSizes(scales=(2,), runs=1, pairs=("jira-issues",), fixed_changes=10, vendor_latency_ms=(5.0,)),
     "latency": LatencySizes(rate=20.0, seconds=1.0, runs=1, settle_s=30.0),
 }
 
@@ -117,6 +117,11 @@ def verdicts(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 if scale["issues"] >= 100_000:
                     rows.append((f"full sync {pair} ({size}): peak RSS <= 200 MB",
                                  f"{full['peak_rss_mb']} MB", _verdict(full["peak_rss_mb"] <= 200)))
+            for latency, full in scale.get("full_with_latency", {}).items():
+                rows.append((f"supplementary: full sync jira-issues ({size}), {latency} ms added to every "
+                             f"vendor call: <= 1.2x bare loop",
+                             f"{full['hub_median_s']} s vs {full['baseline_median_s']} s = {full['ratio']}x",
+                             _verdict(full["ratio"] is not None and full["ratio"] <= 1.2)))
             quiet = scale["incremental"]["no_change"]["runs"]
             rows.append((f"no-change cycle ({size}): one call per partition",
                          f"run record {[r['api_calls'] for r in quiet]}, sandbox search calls "

@@ -9,6 +9,7 @@ Streams
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
@@ -152,23 +153,35 @@ class JiraConnector:
         state = IssueCursor.load(cursor)
         jql = state.jql(partition, self.overlap_ms)
         fields = issue_fields(self.client.field_ids)
-        token: str | None = None
-        while True:
+
+        async def fetch(token: str | None) -> tuple[dict[str, Any], int]:
             before = self.client.calls
             result = await self.client.search_page(jql, fields, PAGE_SIZE, token)
-            changes: list[Change] = []
-            for raw in result.get("issues", []):
-                updated = epoch_ms(parse_jira_time(raw["fields"]["updated"]))
-                if not state.admit(str(raw["id"]), updated):
-                    continue
-                change = self._issue_change(raw)
-                if change is not None:
-                    changes.append(change)
-            state.prune(self.overlap_ms)
-            token = result.get("nextPageToken")
-            yield Page(changes, state.dump(), api_calls=self.client.calls - before)
-            if not token:
-                return
+            return result, self.client.calls - before
+
+        # The next page is asked for as soon as this one's token is known, before this one is
+        # mapped: Jira prepares it while the hub maps (the token chain keeps pages in order).
+        ahead: asyncio.Task[tuple[dict[str, Any], int]] | None = asyncio.ensure_future(fetch(None))
+        try:
+            while ahead is not None:
+                result, calls = await ahead
+                token = result.get("nextPageToken")
+                ahead = asyncio.ensure_future(fetch(token)) if token else None
+                changes: list[Change] = []
+                for raw in result.get("issues", []):
+                    updated = epoch_ms(parse_jira_time(raw["fields"]["updated"]))
+                    if not state.admit(str(raw["id"]), updated):
+                        continue
+                    change = self._issue_change(raw)
+                    if change is not None:
+                        changes.append(change)
+                state.prune(self.overlap_ms)
+                yield Page(changes, state.dump(), api_calls=calls)
+        finally:
+            if ahead is not None:
+                # Closed early (a stop, a failure downstream): the page asked for is not wanted.
+                ahead.cancel()
+                await asyncio.gather(ahead, return_exceptions=True)
 
     async def list_refs(self, stream: str, partition: str) -> AsyncIterator[Sequence[Ref]]:
         """The id-only census: 5000 ids a page, no version (that would cost 50 times the calls)."""

@@ -125,13 +125,7 @@ def _calendar_accounts(record: Record, event: CalendarEvent) -> Iterator[Account
         address = email.strip().lower()
         if "@" not in address or address in skip or address.endswith(_NOT_PEOPLE_DOMAINS):
             continue
-        yield Account(
-            system=account_system(record.source.system),
-            account_id=address,
-            email=address,
-            email_verified=True,
-            display_name=name or None,
-        )
+        yield _account(account_system(record.source.system), address, address, True, name or None)
 
 
 def account_sightings(record: Record) -> list[Account]:

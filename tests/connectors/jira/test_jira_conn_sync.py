@@ -15,9 +15,11 @@ from app.connectors.jira import ORIGIN_PROPERTY, JiraConnector
 from app.connectors.jira.client import ID_PAGE_SIZE, PAGE_SIZE
 from app.connectors.jira.cursor import IssueCursor
 from app.models import WorkItem
-from app.sandbox.common import ServedApp
-from app.sandbox.jira import JiraSimulator
+from app.sandbox.common import ServedApp, serve_in_thread
+from app.sandbox.jira import DEFAULT_API_TOKEN, JiraSimulator
+from app.sandbox.world import TeamWorld
 from app.settings import JiraSettings
+from tests.waiting import eventually
 
 
 async def test_a_no_change_incremental_read_costs_one_call_per_partition(
@@ -187,3 +189,35 @@ async def test_get_many_tombstones_a_deleted_issue(
     assert got[str(victim.id)].tombstone is not None
     assert got[str(alive.id)].body is not None
     assert json.loads(json.dumps(got[str(alive.id)].raw))["key"] == "CHK-13"
+
+
+async def test_a_full_read_asks_for_the_next_page_before_handing_over_this_one(
+    fast_policy: RetryPolicy,
+) -> None:
+    sim = JiraSimulator(TeamWorld(seed=5, scale=6))  # 240 issues: three pages
+    served = serve_in_thread(sim.app)
+    try:
+        settings = JiraSettings(email=sim.world.member("po").email, api_token=SecretStr(DEFAULT_API_TOKEN),
+                                base_url=served.url, projects=[sim.world.project_key])
+        async with JiraConnector("jira", settings, fast_policy) as connector:
+            sim.search_log.clear()
+            pages = connector.read_changes("issues", sim.world.project_key, None)
+            first = await anext(pages)
+            assert len(first.changes) == PAGE_SIZE and first.api_calls == 1
+            # Jira prepares page 2 while the hub maps and commits page 1.
+            await eventually(lambda: len(sim.search_log) == 2)
+            second = await anext(pages)
+            assert second.api_calls == 1
+            await eventually(lambda: len(sim.search_log) == 3)
+            await pages.aclose()  # stopped early: nothing more is asked for, nothing left running
+            await asyncio.sleep(0.05)
+            assert len(sim.search_log) == 3
+            assert [s.get("nextPageToken") is None for s in sim.search_log] == [True, False, False]
+    finally:
+        served.stop()
+
+
+async def test_a_full_read_counts_one_call_a_page(connector: JiraConnector, sim: JiraSimulator) -> None:
+    sim.search_log.clear()
+    _, _, pages = await read_all(connector, "issues", "CHK", None)
+    assert sum(p.api_calls for p in pages) == len(sim.search_log) == len(pages)
