@@ -63,7 +63,7 @@ async def _pull_all(ctx: PullContext, pair: ResolvedPair, full: bool) -> list[Pa
                 results.append(PartitionResult.STOPPED)
                 return results
             sub = PullContext(ctx.store, ctx.run, ctx.settings, ctx.clock, ctx.retry, ctx.leases, ctx.stop,
-                              census_due=ctx.census_due and census_capable)
+                              census_due=ctx.census_due and census_capable, progress=ctx.progress)
             results.append(await pull_partition(sub, end, partition, full=full))
     return results
 

@@ -318,6 +318,14 @@ async def test_a_stop_request_ends_the_run_after_the_page_being_committed(store:
     assert set(hub_records(store, "src")) == set(src.live_items("items"))
 
 
+async def test_progress_is_reported_after_every_committed_page(store: SqlStore) -> None:
+    src = memory("src", items=8, page_size=2)
+    seen: list[int] = []
+    run = await sync(pull_pair(), {"src": src}, store, progress=lambda r: seen.append(r.created))
+    assert len(seen) == src.calls["read_changes"] and seen[-1] == run.created == 8
+    assert seen == sorted(seen)
+
+
 async def test_the_run_binds_its_log_context(store: SqlStore) -> None:
     src = _StopAfterFirstPage("src", MemorySettings(items=2))
     src.stop = asyncio.Event()
