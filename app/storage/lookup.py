@@ -34,6 +34,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from app.models import CalendarEvent, Record, RecordKind, WorkItem
 from app.storage.protocol import DerivedLink, KeyMatch, LinkDirection
+from app.storage.sql import upsert_many
 from app.storage.tables import key_refs, links, records
 
 __all__ = [
@@ -176,7 +177,10 @@ def set_key_refs(conn: Connection, rule: str, refs: Mapping[str, Collection[str]
         )
     added = sorted(wanted - held)
     if added:
-        conn.execute(key_refs.insert(), [{"rule": rule, "from_record": f, "ref_key": k} for f, k in added])
+        # Through the driver (a message page adds thousands): every column is the key, so the
+        # statement is an insert that skips a row already there.
+        upsert_many(conn, key_refs, [{"rule": rule, "from_record": f, "ref_key": k} for f, k in added],
+                    ["rule", "from_record", "ref_key"])
 
 
 def _in_scope(link: DerivedLink, hub_id: str, direction: LinkDirection) -> bool:
