@@ -2,7 +2,8 @@
 
 Each is a separate subprocess on loopback, so the load generator, the vendor simulators
 and the hub never share an interpreter (or a GIL). Peak RSS comes from the kernel:
-``VmHWM`` in ``/proc/<pid>/status`` while a process runs, ``wait4``'s rusage once it ends.
+``VmHWM`` in ``/proc/<pid>/status``, polled while a process runs (``wait4``'s ``ru_maxrss``
+would also count this process's own resident set at the fork).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,19 +225,36 @@ class Measured:
     stdout: str
     wall_s: float
     peak_rss_mb: float
+    """The child's own high-water mark (``VmHWM`` polled every 20 ms while it runs)."""
+    rusage_maxrss_mb: float
+    """``wait4``'s ``ru_maxrss``: on Linux it also counts the parent's resident set at the fork (the
+    kernel carries the pre-exec memory's high-water mark over), so it is kept only for reference."""
+
+
+def _watch_hwm(pid: int, done: threading.Event, seen: list[float]) -> None:
+    while not done.wait(0.02):
+        value = peak_rss_mb(pid)
+        if value is not None:
+            seen.append(value)
 
 
 def run_measured(cmd: list[str], env: dict[str, str] | None = None, timeout_s: float = 1800.0) -> Measured:
-    """Run ``cmd`` to the end; its wall time and its own peak RSS (``wait4`` rusage, this child only)."""
+    """Run ``cmd`` to the end; its wall time and its own peak RSS."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env={**os.environ, **(env or {})})
     assert proc.stdout is not None
+    done, seen = threading.Event(), [0.0]
+    watcher = threading.Thread(target=_watch_hwm, args=(proc.pid, done, seen), daemon=True)
+    watcher.start()
     deadline = time.monotonic() + timeout_s
     out = proc.stdout.read()  # until the child closes its stdout, i.e. exits
+    last = peak_rss_mb(proc.pid)  # the zombie-to-be may still answer
+    done.set()
+    watcher.join()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if time.monotonic() > deadline:
         raise TimeoutError(f"{cmd} took longer than {timeout_s:g}s")
     return Measured(proc.returncode, out.decode(errors="replace"), time.perf_counter() - started,
-                    usage.ru_maxrss / 1024)
+                    max(seen + ([last] if last is not None else [])), usage.ru_maxrss / 1024)

@@ -1,7 +1,7 @@
 """Benchmarks 2 and 3, full and incremental sync, driven through ``passerelle sync <pair>``.
 
 Per scale: one sandbox process; per measured run a fresh SQLite database and a
-``passerelle sync`` process, whose own peak RSS comes from ``wait4``. The run's time is
+``passerelle sync`` process, whose own peak RSS is its ``VmHWM``, polled while it runs. The run's time is
 the run record's duration (printed by the CLI; process start and connector open
 excluded, and reported separately as wall time). API calls: the run record's count
 and the sandbox's request log. Baselines: :mod:`bench.bareloop`.
@@ -88,7 +88,8 @@ def _sync(config: Path, pair: str, *, full: bool, database_url: str) -> dict[str
     return {"status": g["status"], "seconds": round(_run_seconds(database_url, pair), 4),
             "wall_s": round(measured.wall_s, 2),
             "items": items, "created": int(g["created"]), "updated": int(g["updated"]),
-            "api_calls": int(g["calls"]), "peak_rss_mb": round(measured.peak_rss_mb, 1)}
+            "api_calls": int(g["calls"]), "peak_rss_mb": round(measured.peak_rss_mb, 1),
+            "rusage_maxrss_mb": round(measured.rusage_maxrss_mb, 1)}
 
 
 def _partition_items(database_url: str) -> dict[str, int]:
