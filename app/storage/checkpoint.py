@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from pathlib import Path
 
 import structlog
 
@@ -57,15 +58,21 @@ class WalCheckpointer:
 
     def _run(self) -> None:
         conn: sqlite3.Connection | None = None
+        failing = False
         try:
             while not self._stop.wait(self.interval_s):
                 try:
                     if conn is None:
-                        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                        # mode=rw: a database file that is gone is an error, never a new empty file.
+                        conn = sqlite3.connect(f"{Path(self.path).as_uri()}?mode=rw", uri=True,
+                                               isolation_level=None, check_same_thread=False)
                     # (busy, log frames, checkpointed frames); a busy or partial pass is retried next time.
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    failing = False
                 except sqlite3.Error as exc:
-                    log.warning("storage.checkpoint.failed", path=self.path, error=str(exc))
+                    if not failing:  # once per streak of failures, not four times a second
+                        log.warning("storage.checkpoint.failed", path=self.path, error=str(exc))
+                    failing = True
                     if conn is not None:
                         conn.close()
                     conn = None

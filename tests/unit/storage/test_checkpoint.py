@@ -78,3 +78,14 @@ def test_a_closed_checkpointer_does_not_start(tmp_path: Path) -> None:
     checkpointer.close()
     checkpointer.ensure_started()
     assert not checkpointer.running
+
+
+def test_a_vanished_database_is_not_created_again(tmp_path: Path) -> None:
+    path = tmp_path / "gone.db"
+    checkpointer = WalCheckpointer(str(path), interval_s=0.01)
+    checkpointer.ensure_started()
+    try:
+        time.sleep(0.1)
+        assert not path.exists()
+    finally:
+        checkpointer.close()
