@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import httpx
 from sqlalchemy import create_engine, func, select
 
 from app.sandbox.world import TeamWorld
+from app.settings import JiraSettings
 from app.storage.tables import records, runs
 from bench import bareloop
 from bench.hubconfig import database, write_config
@@ -35,15 +37,16 @@ _SUMMARY = re.compile(
 )
 _VENDOR = {"jira-issues": "jira", "slack-messages": "slack", "google-events": "google_calendar"}
 _PAGE = {"jira-issues": 100, "slack-messages": 999, "google-events": 2500}
+_JIRA_OVERLAP_S = JiraSettings.model_fields["overlap_s"].default
 
 
 @dataclass(frozen=True)
 class SyncSizes:
     scales: tuple[int, ...] = (250, 2500)  # 10,000 and 100,000 Jira issues (40 per scale unit)
     runs: int = 3
-    big_runs: int = 1  # runs at scales of 100,000 issues and more
+    big_runs: int = 3  # runs at scales of 100,000 issues and more
     pairs: tuple[str, ...] = ("jira-issues", "slack-messages", "google-events")
-    big_pairs: tuple[str, ...] = ("jira-issues",)
+    big_pairs: tuple[str, ...] = ("jira-issues", "slack-messages", "google-events")
     change_share: float = 0.01
     fixed_changes: int = 100
     vendor_latency_ms: tuple[float, ...] = (10.0, 50.0)
@@ -155,21 +158,30 @@ def _spread(count: int, total: int) -> list[int]:
 
 def _incremental(sandbox: SandboxProcess, workdir: Path, issues: int, sizes: SyncSizes, runs: int
                  ) -> dict[str, Any]:
-    """Full sync once, then per run: a no-change cycle, 1% changed, ``fixed_changes`` changed."""
+    """Full sync once; then ``runs`` no-change cycles; then per run ``fixed_changes`` changed and 1% changed.
+
+    The no-change cycles come first: a cycle right after a burst of edits re-reads the burst,
+    since the Jira cursor re-reads the last ``overlap_s`` (60 s) before its newest change to catch
+    edits that reach the search index late. For the same reason, where 1% is more than the fixed
+    count, each run after the first waits for the previous run's edits to leave that window.
+    """
     out: dict[str, list[dict[str, Any]]] = {"no_change": [], "share": [], "fixed": []}
+    share = math.ceil(issues * sizes.change_share)
     with database("sqlite", workdir) as url:
         config = write_config(workdir / f"incr-{issues}.yaml", sandbox, url, pairs=["jira-issues"],
                               log_level="WARNING")
         _upgrade(config)
         _sync(config, "jira-issues", full=True, database_url=url)
-        for run in range(runs):
+        for _ in range(runs):
             _clear_log(sandbox, "jira")
             quiet = _sync(config, "jira-issues", full=False, database_url=url)
             quiet["search_calls"] = _search_calls(sandbox)
             out["no_change"].append(quiet)
-            share = math.ceil(issues * sizes.change_share)
+        for run in range(runs):
+            if run and share > sizes.fixed_changes:
+                time.sleep(_JIRA_OVERLAP_S + 1)
             # The fixed count first: its edits are a subset of the share's, so neither re-read
-            # window (the cursor's overlap, 60 s) holds the other step's edits at 100,000 issues.
+            # window holds the other step's edits.
             for label, count in (("fixed", sizes.fixed_changes), ("share", share)):
                 _edit_issues(sandbox, _spread(count, issues), f"{label}{run}")
                 _clear_log(sandbox, "jira")

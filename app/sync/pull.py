@@ -139,12 +139,17 @@ def _tally(run: RunRecord, prepared: list[Prepared]) -> None:
                 log.warning("sync.record.skipped", external_id=item.external_id, error=item.error)
 
 
+READ_AHEAD_MAX_CHANGES = 2000
+"""The next page is read ahead only while the current one holds at most this many changes."""
+
+
 class _ReadAhead:
     """Fetches the feed's next page while the current one is prepared and committed.
 
-    At most one page is read ahead (memory stays flat whatever the feed's length), and the
-    connector's generator is only ever driven by one task at a time: the next ``__anext__``
-    starts once the previous one has finished. Nothing about commits changes: pages are
+    At most one page is read ahead (memory stays flat whatever the feed's length), none after a
+    page of more than :data:`READ_AHEAD_MAX_CHANGES` changes, and the connector's generator is
+    only ever driven by one task at a time: the next ``__anext__`` starts once the previous one
+    has finished. Nothing about commits changes: pages are
     committed in feed order, each with its cursor, by the caller. A page read ahead and never
     committed (a stop, a lost lease, a crash) is simply read again from the committed cursor.
     A failure of the read ahead surfaces when the caller asks for that page, i.e. after the
@@ -174,7 +179,12 @@ class _ReadAhead:
         except BaseException:
             self._done = True  # close() still waits for the read ahead to unwind
             raise
-        self._fetch()
+        if len(page.changes) <= READ_AHEAD_MAX_CHANGES:
+            self._fetch()
+        else:
+            # A page this large is read alone: holding the next one too would double the memory
+            # (a 2,500-event Google page read ahead added ~35 MB at peak) for little overlap.
+            self._ahead = None
         return page
 
     async def close(self) -> None:

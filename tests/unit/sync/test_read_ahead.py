@@ -9,15 +9,19 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from app.connectors.base import Page
-from app.sync.pull import _pull_tuning, _ReadAhead
+from app.connectors.base import Change, Page
+from app.models import WorkItem
+from app.sync.pull import READ_AHEAD_MAX_CHANGES, _pull_tuning, _ReadAhead
+
+_CHANGE = Change("1", "v1", body=WorkItem(key="K-1", title="t"))
 
 
 class Feed:
     """A connector feed of ``pages`` pages that records what it was asked for and when it closed."""
 
-    def __init__(self, pages: int, fail_at: int | None = None) -> None:
+    def __init__(self, pages: int, fail_at: int | None = None, changes: int = 0) -> None:
         self.pages = pages
+        self.changes = changes
         self.fail_at = fail_at
         self.started: list[int] = []
         self.closed = False
@@ -38,7 +42,7 @@ class Feed:
                         raise RuntimeError(f"page {n} failed")
                 finally:
                     self.running -= 1
-                yield Page([], f"cursor-{n}")
+                yield Page([_CHANGE] * self.changes, f"cursor-{n}")
         finally:
             self.closed = True
 
@@ -63,6 +67,18 @@ async def test_the_next_page_is_read_while_the_current_one_is_handled_but_no_fur
     assert first is not None and first.cursor_after == "cursor-0"
     await asyncio.sleep(0.01)  # the caller "commits" page 0: the read-ahead runs meanwhile
     assert feed.started == [0, 1]  # page 1 fetched ahead, page 2 not
+    await ahead.close()
+
+
+async def test_nothing_is_read_ahead_after_a_page_too_large_to_hold_twice() -> None:
+    feed = Feed(3, changes=READ_AHEAD_MAX_CHANGES + 1)
+    ahead = _ReadAhead(feed.read())
+    first = await ahead.next()
+    assert first is not None and len(first.changes) > READ_AHEAD_MAX_CHANGES
+    await asyncio.sleep(0.01)
+    assert feed.started == [0]  # page 1 waits until page 0 is handled
+    second = await ahead.next()
+    assert second is not None and second.cursor_after == "cursor-1"
     await ahead.close()
 
 
