@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import re
 import statistics
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ import httpx
 from sqlalchemy import create_engine, func, select
 
 from app.sandbox.world import TeamWorld
-from app.settings import JiraSettings
 from app.storage.tables import records, runs
 from bench import bareloop
 from bench.hubconfig import database, write_config
@@ -37,7 +35,6 @@ _SUMMARY = re.compile(
 )
 _VENDOR = {"jira-issues": "jira", "slack-messages": "slack", "google-events": "google_calendar"}
 _PAGE = {"jira-issues": 100, "slack-messages": 999, "google-events": 2500}
-_JIRA_OVERLAP_S = JiraSettings.model_fields["overlap_s"].default
 
 
 @dataclass(frozen=True)
@@ -160,10 +157,12 @@ def _incremental(sandbox: SandboxProcess, workdir: Path, issues: int, sizes: Syn
                  ) -> dict[str, Any]:
     """Full sync once; then ``runs`` no-change cycles; then per run ``fixed_changes`` changed and 1% changed.
 
-    The no-change cycles come first: a cycle right after a burst of edits re-reads the burst,
-    since the Jira cursor re-reads the last ``overlap_s`` (60 s) before its newest change to catch
-    edits that reach the search index late. For the same reason, where 1% is more than the fixed
-    count, each run after the first waits for the previous run's edits to leave that window.
+    The no-change cycles come first: the Jira cursor re-reads the ``overlap_s`` (60 s) before its
+    newest change, to catch edits that reach the search index late, so every cycle after a burst
+    of edits re-reads the burst until a newer change moves the cursor on (waiting does not help:
+    the window hangs on the newest change, not on the clock). For the same reason the edit steps
+    run once where 1% is more than the fixed count: a second run's fixed step would re-read the
+    first run's 1% burst.
     """
     out: dict[str, list[dict[str, Any]]] = {"no_change": [], "share": [], "fixed": []}
     share = math.ceil(issues * sizes.change_share)
@@ -177,9 +176,7 @@ def _incremental(sandbox: SandboxProcess, workdir: Path, issues: int, sizes: Syn
             quiet = _sync(config, "jira-issues", full=False, database_url=url)
             quiet["search_calls"] = _search_calls(sandbox)
             out["no_change"].append(quiet)
-        for run in range(runs):
-            if run and share > sizes.fixed_changes:
-                time.sleep(_JIRA_OVERLAP_S + 1)
+        for run in range(runs if share <= sizes.fixed_changes else 1):
             # The fixed count first: its edits are a subset of the share's, so neither re-read
             # window holds the other step's edits.
             for label, count in (("fixed", sizes.fixed_changes), ("share", share)):
