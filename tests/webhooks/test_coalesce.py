@@ -70,6 +70,16 @@ def _apply(coalescer: Coalescer, tool: GatedTool, lineage: str, fetch: Sequence[
     )
 
 
+async def _held_first(coalescer: Coalescer, tool: GatedTool, lineage: str, fetch: Sequence[str]
+                      ) -> asyncio.Task[AppliedCounts]:
+    """Start a delivery and hold its fetch at the tool's gate: the deliveries after it gather."""
+    before = len(tool.fetched)
+    tool.gate.clear()
+    first = _apply(coalescer, tool, lineage, fetch)
+    await eventually(lambda: len(tool.fetched) == before + 1)
+    return first
+
+
 def _items(tool: GatedTool, count: int) -> list[str]:
     return [tool.add("items", PARTITION, WorkItem(key=f"ALPHA-{n}", title=f"Item {n}")) for n in range(count)]
 
@@ -82,9 +92,7 @@ async def test_hints_that_gather_during_a_fetch_share_the_next_fetch_and_commit(
     tool = GatedTool()
     a, b, c, d = _items(tool, 4)
     coalescer = _coalescer(store)
-    tool.gate.clear()
-    first = _apply(coalescer, tool, "webhook:test:d1", [a])
-    await eventually(lambda: len(tool.fetched) == 1)
+    first = await _held_first(coalescer, tool, "webhook:test:d1", [a])
     rest = [_apply(coalescer, tool, f"webhook:test:d{n}", [x]) for n, x in ((2, b), (3, c), (4, d))]
     await eventually(lambda: coalescer.waiting == 3)
     assert not any(t.done() for t in [first, *rest])
@@ -113,9 +121,7 @@ async def test_a_record_named_by_two_deliveries_of_a_batch_is_written_once_by_th
     tool = GatedTool()
     a, b = _items(tool, 2)
     coalescer = _coalescer(store)
-    tool.gate.clear()
-    first = _apply(coalescer, tool, "webhook:test:d1", [b])
-    await eventually(lambda: len(tool.fetched) == 1)
+    first = await _held_first(coalescer, tool, "webhook:test:d1", [b])
     older = _apply(coalescer, tool, "webhook:test:d2", [a])
     newer = _apply(coalescer, tool, "webhook:test:d3", [a])
     await eventually(lambda: coalescer.waiting == 2)
@@ -133,9 +139,7 @@ async def test_a_deletion_in_a_batch_is_applied_after_the_fetch_with_its_own_lin
     coalescer = _coalescer(store)
     await asyncio.gather(_apply(coalescer, tool, "webhook:test:d0", [a, b, c]))
     tool.remove("items", c)
-    tool.gate.clear()
-    first = _apply(coalescer, tool, "webhook:test:d1", [a])
-    await eventually(lambda: len(tool.fetched) == 2)
+    first = await _held_first(coalescer, tool, "webhook:test:d1", [a])
     fetched = _apply(coalescer, tool, "webhook:test:d2", [b])
     deleted = _apply(coalescer, tool, "webhook:test:d3", deleted=[c])
     await eventually(lambda: coalescer.waiting == 2)
@@ -154,9 +158,7 @@ async def test_a_batch_holds_at_most_max_ids_ids(store: SqlStore) -> None:
     tool = GatedTool()
     ids = _items(tool, 6)
     coalescer = _coalescer(store, max_ids=2)
-    tool.gate.clear()
-    first = _apply(coalescer, tool, "webhook:test:d0", ids[:1])
-    await eventually(lambda: len(tool.fetched) == 1)
+    first = await _held_first(coalescer, tool, "webhook:test:d0", ids[:1])
     rest = [_apply(coalescer, tool, f"webhook:test:d{n}", [ids[n]]) for n in range(1, 6)]
     await eventually(lambda: coalescer.waiting == 5)
     tool.gate.set()
@@ -168,9 +170,7 @@ async def test_a_transient_failure_fails_every_delivery_of_the_batch_and_writes_
     tool = GatedTool()
     a, b, c = _items(tool, 3)
     coalescer = _coalescer(store)
-    tool.gate.clear()
-    first = _apply(coalescer, tool, "webhook:test:d1", [a])
-    await eventually(lambda: len(tool.fetched) == 1)
+    first = await _held_first(coalescer, tool, "webhook:test:d1", [a])
     tool.fail_transiently = 1
     second = _apply(coalescer, tool, "webhook:test:d2", [b])
     third = _apply(coalescer, tool, "webhook:test:d3", [c])
@@ -198,9 +198,7 @@ async def test_a_delivery_that_breaks_its_batch_fails_alone(store: SqlStore) -> 
     a, b, c = _items(tool, 3)
     tool.poison = {b}
     coalescer = _coalescer(store)
-    tool.gate.clear()
-    first = _apply(coalescer, tool, "webhook:test:d1", [a])
-    await eventually(lambda: len(tool.fetched) == 1)
+    first = await _held_first(coalescer, tool, "webhook:test:d1", [a])
     bad = _apply(coalescer, tool, "webhook:test:d2", [b])
     good = _apply(coalescer, tool, "webhook:test:d3", [c])
     await eventually(lambda: coalescer.waiting == 2)
@@ -232,9 +230,7 @@ async def test_a_cancelled_delivery_is_withdrawn_before_its_batch_starts(store: 
     tool = GatedTool()
     a, b, c = _items(tool, 3)
     coalescer = _coalescer(store)
-    tool.gate.clear()
-    first = _apply(coalescer, tool, "webhook:test:d1", [a])
-    await eventually(lambda: len(tool.fetched) == 1)
+    first = await _held_first(coalescer, tool, "webhook:test:d1", [a])
     gone = _apply(coalescer, tool, "webhook:test:d2", [b])
     kept = _apply(coalescer, tool, "webhook:test:d3", [c])
     await eventually(lambda: coalescer.waiting == 2)
