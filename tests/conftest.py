@@ -18,6 +18,19 @@ POSTGRES_URL = os.environ.get(
 )
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The suites check the sandbox against the vendors' published specs: without them, say where
+    they were looked for instead of failing a hundred tests with a bare FileNotFoundError."""
+    from tests.vendor_specs import VENDOR_SPECS
+
+    if not VENDOR_SPECS.is_dir():
+        pytest.exit(
+            f"vendor specs not found at {VENDOR_SPECS}: clone the repository beside shared/ "
+            "(../shared/vendor-specs) or set PASSERELLE_VENDOR_SPECS to their directory",
+            returncode=4,
+        )
+
+
 def postgres_available() -> bool:
     import psycopg
 
