@@ -5,7 +5,8 @@ after any crash every stored cursor must be *behind or at* the committed records
 source item the cursor says was read must be live in the hub at the source's version.
 "Ahead" is defined per connector from the cursor's own content:
 
-- Jira issues: ``updated_ms`` — every issue of the project updated at or before it;
+- Jira issues: ``updated_ms`` and ``read_ms`` — every issue of the project updated at or before
+  the later of the two;
 - Jira sprints, Slack users: the ids (and versions) the cursor lists;
 - Confluence pages: ``since`` — every current page saved before it, and those in ``seen``;
 - Slack messages: ``oldest`` — every top-level message at or before it, with its replies;
@@ -43,7 +44,8 @@ def _jira(sandbox: Sandbox, stream: str, cursor: str) -> Covers:
         listed = set(data["versions"])
         return lambda t: t.external_id in listed
     sim: Any = sandbox.simulators["jira"]
-    upto = int(data["updated_ms"])
+    # A complete read also claims what Jira showed when it began (the trials add no search lag).
+    upto = max(int(data["updated_ms"]), int(data.get("read_ms") or 0))
     return lambda t: int(sim.store.issues[int(t.external_id)].updated_ms) <= upto
 
 

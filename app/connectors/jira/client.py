@@ -9,9 +9,10 @@ The SDK is blocking: every call runs in a worker thread (``BlockingCalls``, boun
 from __future__ import annotations
 
 import dataclasses
+import email.utils
 import functools
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple, TypeVar
 
 import orjson
 
@@ -23,7 +24,7 @@ from app.settings import JiraSettings
 from jira import JIRA
 from jira.resilientsession import raise_on_error
 
-__all__ = ["ID_PAGE_SIZE", "PAGE_SIZE", "JiraClient"]
+__all__ = ["ID_PAGE_SIZE", "PAGE_SIZE", "RECONCILE_MAX", "JiraClient", "SearchPage"]
 
 T = TypeVar("T")
 
@@ -31,6 +32,14 @@ PAGE_SIZE = 100
 """Largest page ``search/jql`` returns when fields are asked for."""
 ID_PAGE_SIZE = 5000
 """Largest page ``search/jql`` returns when only ids are asked for."""
+RECONCILE_MAX = 50
+"""Most issue ids ``search/jql`` takes in ``reconcileIssues`` (read-after-write consistency)."""
+
+
+class SearchPage(NamedTuple):
+    body: dict[str, Any]
+    server_ms: int | None
+    """Jira's clock when it answered (the HTTP ``Date``, whole seconds), when it said."""
 
 
 class JiraClient:
@@ -111,13 +120,22 @@ class JiraClient:
         return [str(p.key) for p in projects]
 
     async def search_page(
-        self, jql: str, fields: list[str], max_results: int, token: str | None
-    ) -> dict[str, Any]:
-        """One page of the enhanced search (POST, so long ``id in (...)`` lists fit)."""
-        result: dict[str, Any] = await self._call(
-            "search", _search_jql, self.sdk, jql, list(fields), max_results, token
+        self,
+        jql: str,
+        fields: list[str],
+        max_results: int,
+        token: str | None,
+        reconcile: Sequence[str] = (),
+    ) -> SearchPage:
+        """One page of the enhanced search (POST, so long ``id in (...)`` lists fit).
+
+        Search is eventually consistent: an issue changed a moment ago may be missing or stale.
+        The ids in ``reconcile`` (at most ``RECONCILE_MAX``) are answered as they are now."""
+        if len(reconcile) > RECONCILE_MAX:
+            raise ValueError(f"jira reconciles at most {RECONCILE_MAX} issues a search, not {len(reconcile)}")
+        return await self._call(
+            "search", _search_jql, self.sdk, jql, list(fields), max_results, token, [int(i) for i in reconcile]
         )
-        return result
 
     async def issue_version(self, issue_id: str) -> str | None:
         issue = await self._call("get issue", self.sdk.issue, issue_id, fields="updated")
@@ -220,7 +238,9 @@ class JiraClient:
         await self._call("delete issue", delete)
 
 
-def _search_jql(sdk: JIRA, jql: str, fields: list[str], max_results: int, token: str | None) -> Any:
+def _search_jql(
+    sdk: JIRA, jql: str, fields: list[str], max_results: int, token: str | None, reconcile: list[int]
+) -> SearchPage:
     """``sdk.enhanced_search_issues(jql, ..., json_result=True, use_post=True)``, decoded with orjson.
 
     The same request through the SDK's session (auth, timeouts, ``JIRAError`` on a failure, JQL
@@ -229,16 +249,17 @@ def _search_jql(sdk: JIRA, jql: str, fields: list[str], max_results: int, token:
     full read after the store's writes (about a tenth of the process's time holding the GIL).
     """
     if not sdk._is_cloud:
-        # The SDK refuses the enhanced search off Cloud (a warning, and None): keep its answer.
-        return sdk.enhanced_search_issues(jql, nextPageToken=token, maxResults=max_results, fields=fields,
-                                          json_result=True, use_post=True)
+        # Off Cloud the SDK's own path is kept as it is; its answer carries no ``Date`` for us.
+        answer = sdk.enhanced_search_issues(jql, nextPageToken=token, maxResults=max_results, fields=fields,
+                                            reconcileIssues=reconcile, json_result=True, use_post=True)
+        return SearchPage(answer, None)
     clause_ids = sdk._fields_cache
     params: dict[str, Any] = {
         "jql": jql,
         "fields": [clause_ids.get(f, f) for f in fields],
         "expand": None,
         "properties": None,
-        "reconcileIssues": [],
+        "reconcileIssues": reconcile,
         "maxResults": max_results,
     }
     if token:
@@ -246,7 +267,20 @@ def _search_jql(sdk: JIRA, jql: str, fields: list[str], max_results: int, token:
     response = sdk._session.post(sdk._get_url("search/jql"), data=orjson.dumps(params))
     raise_on_error(response)
     # An empty body is an empty answer, as the SDK's ``json_loads`` reads it.
-    return orjson.loads(response.content) if response.content else {}
+    body = orjson.loads(response.content) if response.content else {}
+    return SearchPage(body, _server_ms(response.headers.get("Date")))
+
+
+def _server_ms(date: str | None) -> int | None:
+    """Epoch ms of an HTTP ``Date`` header; None when it is missing or unreadable."""
+    if not date:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(date)
+    except (TypeError, ValueError):
+        return None
+    # "-0000" parses to a naive time: RFC 5322 says the zone is unknown then.
+    return int(when.timestamp() * 1000) if when.tzinfo is not None else None
 
 
 def _mapped(what: str, fn: Callable[[], T]) -> Callable[[], T]:

@@ -28,7 +28,7 @@ from app.connectors.base import (
     WriteResult,
 )
 from app.connectors.common import RetryPolicy
-from app.connectors.jira.client import ID_PAGE_SIZE, PAGE_SIZE, JiraClient
+from app.connectors.jira.client import ID_PAGE_SIZE, PAGE_SIZE, RECONCILE_MAX, JiraClient, SearchPage
 from app.connectors.jira.cursor import IssueCursor
 from app.connectors.jira.mapping import (
     changed_fields,
@@ -58,7 +58,6 @@ ISSUES = "issues"
 SPRINTS = "sprints"
 _READ_PERMISSIONS = ["BROWSE_PROJECTS"]
 _WRITE_PERMISSIONS = ["CREATE_ISSUES", "EDIT_ISSUES", "TRANSITION_ISSUES", "ADD_COMMENTS", "DELETE_ISSUES"]
-_GET_MANY_CHUNK = 100
 
 
 class JiraConnector:
@@ -154,17 +153,21 @@ class JiraConnector:
         jql = state.jql(partition, self.overlap_ms)
         fields = issue_fields(self.client.field_ids)
 
-        async def fetch(token: str | None) -> tuple[dict[str, Any], int]:
+        async def fetch(token: str | None) -> tuple[SearchPage, int]:
             before = self.client.calls
-            result = await self.client.search_page(jql, fields, PAGE_SIZE, token)
-            return result, self.client.calls - before
+            page = await self.client.search_page(jql, fields, PAGE_SIZE, token)
+            return page, self.client.calls - before
 
         # The next page is asked for as soon as this one's token is known, before this one is
         # mapped: Jira prepares it while the hub maps (the token chain keeps pages in order).
-        ahead: asyncio.Task[tuple[dict[str, Any], int]] | None = asyncio.ensure_future(fetch(None))
+        ahead: asyncio.Task[tuple[SearchPage, int]] | None = asyncio.ensure_future(fetch(None))
+        started_ms: int | None = None
+        first = True
         try:
             while ahead is not None:
-                result, calls = await ahead
+                (result, server_ms), calls = await ahead
+                if first:
+                    started_ms, first = server_ms, False
                 token = result.get("nextPageToken")
                 ahead = asyncio.ensure_future(fetch(token)) if token else None
                 changes: list[Change] = []
@@ -175,6 +178,8 @@ class JiraConnector:
                     change = self._issue_change(raw)
                     if change is not None:
                         changes.append(change)
+                if ahead is None:
+                    state.completed(started_ms)
                 state.prune(self.overlap_ms)
                 yield Page(changes, state.dump(), api_calls=calls)
         finally:
@@ -192,7 +197,7 @@ class JiraConnector:
             return
         token: str | None = None
         while True:
-            result = await self.client.search_page(
+            result, _ = await self.client.search_page(
                 f'project = "{partition}" ORDER BY created ASC', ["id"], ID_PAGE_SIZE, token
             )
             yield [Ref(str(i["id"]), None) for i in result.get("issues", [])]
@@ -207,9 +212,13 @@ class JiraConnector:
         wanted = [i for i in dict.fromkeys(ids) if i.isdigit()]
         found: dict[str, Change] = {}
         fields = issue_fields(self.client.field_ids)
-        for start in range(0, len(wanted), _GET_MANY_CHUNK):
-            chunk = wanted[start : start + _GET_MANY_CHUNK]
-            result = await self.client.search_page(f"id in ({', '.join(chunk)})", fields, PAGE_SIZE, None)
+        # Asked for by id because something changed (a webhook, a write): reconciled, so that
+        # search answers with the issue as it is now, not as its index entry last saw it.
+        for start in range(0, len(wanted), RECONCILE_MAX):
+            chunk = wanted[start : start + RECONCILE_MAX]
+            result, _ = await self.client.search_page(
+                f"id in ({', '.join(chunk)})", fields, PAGE_SIZE, None, reconcile=chunk
+            )
             for raw in result.get("issues", []):
                 change = self._issue_change(raw)
                 if change is not None:

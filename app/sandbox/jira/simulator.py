@@ -56,6 +56,8 @@ class JiraSimulator(Simulator):
         self.seed_seconds = 0.0
         self.search_log: deque[dict[str, Any]] = deque(maxlen=10_000)
         """Every search as asked (jql, maxResults, fields): the request log holds no POST bodies."""
+        self.index_lag_ms = 0
+        """How long a changed issue stays missing from ``search/jql`` (0: search is current)."""
         self.denied_permissions: set[str] = set()
         """Project permissions ``mypermissions`` reports as missing (to test ``check()``)."""
         super().__init__(world)

@@ -183,6 +183,35 @@ def test_the_incremental_query_uses_epoch_milliseconds_minus_the_overlap() -> No
     assert IssueCursor().jql("CHK", 60_000) == 'project = "CHK" ORDER BY updated ASC, id ASC'
 
 
+def test_the_floor_follows_the_later_of_the_newest_change_and_the_last_complete_read() -> None:
+    cursor = IssueCursor(updated_ms=1_800_000_060_000)
+    assert cursor.floor(60_000) == 1_800_000_000_000
+    cursor.completed(None)  # Jira sent no Date: the floor stays where it was
+    assert cursor.floor(60_000) == 1_800_000_000_000
+    cursor.completed(1_800_000_500_000)
+    assert cursor.floor(60_000) == 1_800_000_440_000
+    assert IssueCursor(read_ms=1_800_000_500_000).floor(60_000) == 1_800_000_440_000
+    assert IssueCursor(updated_ms=1_800_000_900_000, read_ms=1_800_000_500_000).floor(60_000) == 1_800_000_840_000
+    assert IssueCursor().floor(60_000) is None
+
+
+def test_a_cursor_written_before_the_read_mark_still_loads() -> None:
+    old = IssueCursor.load('{"updated_ms":1800000060000,"seen":{"7":1800000060000}}')
+    assert old == IssueCursor(1_800_000_060_000, {"7": 1_800_000_060_000}, None)
+    assert IssueCursor.load(IssueCursor(5, {"1": 5}, 9).dump()) == IssueCursor(5, {"1": 5}, 9)
+
+
+def test_pruning_forgets_what_lies_below_the_floor_of_a_complete_read() -> None:
+    cursor = IssueCursor()
+    cursor.admit("1", 1_000)
+    cursor.admit("2", 5_000)
+    cursor.prune(overlap_ms=60_000)
+    assert set(cursor.seen) == {"1", "2"}, "both inside the overlap before the newest change"
+    cursor.completed(63_000)
+    cursor.prune(overlap_ms=60_000)
+    assert cursor.seen == {"2": 5_000}
+
+
 def test_the_cursor_drops_what_it_saw_and_admits_new_versions() -> None:
     cursor = IssueCursor()
     assert cursor.admit("1", 1000) and cursor.admit("2", 1000)

@@ -60,10 +60,12 @@ async def test_the_census_asks_for_ids_only_in_pages_of_5000(
 async def test_the_incremental_query_is_in_epoch_ms_and_keeps_an_issue_at_the_boundary(
     connector: JiraConnector, sim: JiraSimulator
 ) -> None:
+    sim.edit_issue("CHK-2", summary="edited just before the read")
     _, cursor, _ = await read_all(connector, "issues", "CHK", None)
     assert cursor is not None
-    boundary = IssueCursor.load(cursor).updated_ms
-    assert boundary is not None
+    read = IssueCursor.load(cursor)
+    boundary = read.updated_ms
+    assert boundary is not None and read.read_ms is not None
     # Another issue gets the very millisecond the cursor stopped at (indexed late, or a bulk edit).
     late = sim.issue("CHK-3")
     sim.store.touch(late, at_ms=boundary)
@@ -72,7 +74,8 @@ async def test_the_incremental_query_is_in_epoch_ms_and_keeps_an_issue_at_the_bo
     assert [c.external_id for c in changes] == [str(late.id)]
     jql = sim.search_log[0]["jql"]
     assert re.fullmatch(r'project = "CHK" AND updated >= \d{13} ORDER BY updated ASC, id ASC', jql), jql
-    assert int(re.findall(r"\d{13}", jql)[0]) == boundary - 60_000
+    # An overlap before the later of the newest change and Jira's clock when the read began.
+    assert int(re.findall(r"\d{13}", jql)[0]) == max(boundary, read.read_ms) - 60_000
 
 
 async def test_a_moved_issue_keeps_its_record_id(connector: JiraConnector, sim: JiraSimulator) -> None:

@@ -178,3 +178,27 @@ def test_100k_issues_seed_fast_and_the_incremental_page_costs_the_page() -> None
         elapsed = time.perf_counter() - t0
     assert len(page.json()["issues"]) == 100
     assert elapsed < 1.0, f"one incremental page over 100k issues took {elapsed:.2f}s"
+
+
+def test_search_shows_a_change_only_after_the_index_lag_unless_reconciled(
+    http: httpx.Client, sim: JiraSimulator
+) -> None:
+    sim.index_lag_ms = 60_000
+    edited = sim.edit_issue("CHK-4", summary="just edited")
+    assert "CHK-4" not in search_keys(http, "project = CHK")
+    assert "CHK-5" in search_keys(http, "project = CHK"), "issues not changed lately are shown"
+    reconciled = http.post(
+        SEARCH, json={"jql": "project = CHK", "fields": ["key"], "maxResults": 5000, "reconcileIssues": [edited.id]}
+    )
+    assert "CHK-4" in [i["key"] for i in reconciled.json()["issues"]]
+    assert "CHK-4" in search_keys(http, "project = CHK", reconcileIssues=str(edited.id)), "GET takes it too"
+    sim.index_lag_ms = 0
+    assert "CHK-4" in search_keys(http, "project = CHK")
+
+
+def test_more_than_50_reconciled_issues_are_refused(http: httpx.Client) -> None:
+    body = {"jql": "project = CHK", "reconcileIssues": list(range(10001, 10052))}
+    refused = http.post(SEARCH, json=body)
+    assert refused.status_code == 400 and "50" in refused.text
+    assert http.post(SEARCH, json={**body, "reconcileIssues": body["reconcileIssues"][:50]}).status_code == 200
+    assert http.post(SEARCH, json={**body, "reconcileIssues": "10001"}).status_code == 400

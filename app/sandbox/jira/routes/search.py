@@ -3,6 +3,9 @@
 Page sizes follow Jira Cloud: ``search/jql`` returns at most 5000 issues per page when
 only ``id``/``key`` are asked for, otherwise at most 100; the old ``search`` at most 100.
 The enhanced search refuses unbounded queries (no restriction before ``ORDER BY``).
+It is eventually consistent, as Jira Cloud documents ("recent updates might not be immediately
+visible"): with ``sim.index_lag_ms`` set, an issue changed less than that long ago is missing
+from its results, unless its id is in ``reconcileIssues`` (at most 50 ids).
 Paging is keyset-based on the store's sorted indexes, so a page costs O(log n + page).
 """
 
@@ -18,6 +21,7 @@ from app.sandbox.jira.jql_eval import Plan, sort_key
 from app.sandbox.jira.model import Issue
 from app.sandbox.jira.render import select_fields
 from app.sandbox.jira.routes._common import Call, int_param, json_body, list_param, platform_route
+from app.sandbox.jira.store import now_ms
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -28,6 +32,7 @@ __all__ = ["ID_ONLY_MAX_RESULTS", "MAX_RESULTS", "install_search_routes", "page_
 
 MAX_RESULTS = 100
 ID_ONLY_MAX_RESULTS = 5000
+RECONCILE_MAX = 50
 _ID_FIELDS = {"id", "key", "issuekey"}
 
 
@@ -63,13 +68,20 @@ def _scan(sim: JiraSimulator, plan: Plan, position: Any) -> Iterator[Issue]:
 
 
 def page_of(
-    sim: JiraSimulator, jql: str, plan: Plan, token: str | None, limit: int
+    sim: JiraSimulator,
+    jql: str,
+    plan: Plan,
+    token: str | None,
+    limit: int,
+    visible: Callable[[Issue], bool] | None = None,
 ) -> tuple[list[Issue], str | None]:
     """One page of matching issues and the token of the next page (None on the last page)."""
     position = _position(jql, token)
     out: list[Issue] = []
     more = False
     for issue in _scan(sim, plan, position):
+        if visible is not None and not visible(issue):
+            continue
         if plan.index == "sort" or plan.predicate(issue):
             if len(out) == limit:
                 more = True
@@ -113,6 +125,7 @@ def install_search_routes(sim: JiraSimulator) -> None:
                 "maxResults": params.get("maxResults"),
                 "fields": params.get("fields"),
                 "nextPageToken": params.get("nextPageToken"),
+                "reconcileIssues": params.get("reconcileIssues"),
             }
         )
         fields = select_fields(params.get("fields"), "id")
@@ -123,6 +136,7 @@ def install_search_routes(sim: JiraSimulator) -> None:
         if limit < 0:
             raise JiraApiError(400, "The maxResults parameter must be a positive number.")
         limit = min(limit, cap) or cap
+        visible = _indexed(sim, params.get("reconcileIssues"))
         with sim.lock:
             plan = sim.plan(jql, call.me)
             if plan.predicate is None or not jql.strip() or _unbounded(jql):
@@ -131,7 +145,7 @@ def install_search_routes(sim: JiraSimulator) -> None:
                     "Unbounded JQL queries are not allowed here. Please add a search "
                     "restriction to your query.",
                 )
-            issues, token = page_of(sim, jql, plan, params.get("nextPageToken"), limit)
+            issues, token = page_of(sim, jql, plan, params.get("nextPageToken"), limit, visible)
             expand = [e.strip() for e in str(params.get("expand") or "").split(",") if e.strip()]
             out: dict[str, Any] = {
                 "issues": _render_page(
@@ -154,6 +168,7 @@ def install_search_routes(sim: JiraSimulator) -> None:
                 "fields": list_param(call.request, "fields"),
                 "expand": q.get("expand"),
                 "properties": list_param(call.request, "properties"),
+                "reconcileIssues": list_param(call.request, "reconcileIssues"),
             },
         )
 
@@ -205,6 +220,22 @@ def install_search_routes(sim: JiraSimulator) -> None:
     platform_route(sim, "POST", "search/jql", search_jql_post)
     platform_route(sim, "GET", "search", search_get)
     platform_route(sim, "POST", "search", search_post)
+
+
+def _indexed(sim: JiraSimulator, reconcile: Any) -> Callable[[Issue], bool] | None:
+    """Which issues the search index already shows (None: all of them)."""
+    if reconcile is not None and not isinstance(reconcile, list):
+        raise JiraApiError(400, "reconcileIssues must be a list of issue ids.")
+    try:
+        reconciled = {int(i) for i in reconcile or []}
+    except (TypeError, ValueError) as exc:
+        raise JiraApiError(400, "reconcileIssues must be a list of issue ids.") from exc
+    if len(reconciled) > RECONCILE_MAX:
+        raise JiraApiError(400, f"reconcileIssues accepts at most {RECONCILE_MAX} issue ids.")
+    if sim.index_lag_ms <= 0:
+        return None
+    indexed_before = now_ms() - sim.index_lag_ms
+    return lambda issue: issue.updated_ms <= indexed_before or issue.id in reconciled
 
 
 def _by(field: str) -> Callable[[Issue], Any]:
