@@ -28,6 +28,7 @@ __all__ = [
     "OutlookSettings",
     "PairEndpoint",
     "PairSettings",
+    "RetentionSettings",
     "Settings",
     "SlackSettings",
     "load_settings",
@@ -67,6 +68,24 @@ class SyncSettings(_Strict):
 class WebhookSettings(_Strict):
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     max_attempts: int = Field(default=5, ge=1)
+
+
+class RetentionSettings(_Strict):
+    """How long the webhook inbox and the write outbox keep the rows they have finished with.
+
+    Inbox rows ``done`` and outbox rows ``done`` or ``superseded`` older than
+    ``keep_finished_days`` are deleted every ``prune_interval_s``; ``pending`` rows and dead
+    letters (``dead``) are kept whatever their age. The trade-off: a delivery's
+    ``(source, delivery_id)`` row is what makes a vendor's retry of it a duplicate, so once it is
+    pruned a redelivery of that id is processed again (one more targeted sync, harmless). Keep it
+    well beyond the vendors' retry windows (Slack about an hour, Jira and Microsoft Graph a few
+    hours): at least one day is enforced. A pruned outbox write is never repeated (the baseline
+    committed with it, not its row, stops that: see :mod:`app.storage.retention`).
+    """
+
+    enabled: bool = True
+    keep_finished_days: float = Field(default=7.0, ge=1.0)
+    prune_interval_s: float = Field(default=3600.0, gt=0)
 
 
 class _ConnectorBase(_Strict):
@@ -179,6 +198,7 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
     connectors: dict[str, ConnectorSettings] = Field(default_factory=dict)
     pairs: list[PairSettings] = Field(default_factory=list)
 

@@ -8,10 +8,10 @@ writes a page's records and the cursor after it in one such transaction.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
-from typing import Any, Protocol
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
 
 from app.models import Account, Record, RecordKind, Tombstone
 from app.storage.rows import (
@@ -30,6 +30,10 @@ from app.storage.rows import (
     RunStatus,
     SubscriptionRow,
 )
+
+if TYPE_CHECKING:
+    # Not at run time: app.storage.retention imports app.storage.queues, which imports this module.
+    from app.storage.retention import Pruned
 
 __all__ = [
     "BaselineRow",
@@ -251,6 +255,17 @@ class Store(Protocol):
     def outbox_failed(self, item_id: int, error: str, retry_at: datetime | None) -> None: ...
 
     def outbox_list(self, status: str | None = None, limit: int = 50) -> list[OutboxItem]: ...
+
+    # --- retention -------------------------------------------------------------------------
+    def prune_finished(
+        self, older_than: timedelta, *, batch_size: int = 5_000, should_stop: Callable[[], bool] = ...
+    ) -> Pruned:
+        """Delete inbox rows ``done`` and outbox rows ``done`` or ``superseded`` received / created
+        more than ``older_than`` ago, ``batch_size`` rows per transaction; ``pending`` and ``dead``
+        rows stay whatever their age. ``should_stop`` is asked before each batch and ends the call
+        early (``Pruned.stopped``). A pruned delivery id no longer dedupes a redelivery; see
+        :mod:`app.storage.retention` for why a pruned write is never made again."""
+        ...
 
     # --- people ----------------------------------------------------------------------------
     def upsert_account(self, system: str, account_id: str, email: str | None, email_verified: bool,

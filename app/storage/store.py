@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from app.storage import (
     people,
     queues,
     records,
+    retention,
     runs,
     sightings,
     subscriptions,
@@ -336,6 +337,19 @@ class SqlStore:
     def outbox_list(self, status: str | None = None, limit: int = 50) -> list[OutboxItem]:
         with self._reading() as conn:
             return [queues.to_outbox_item(r) for r in queues.list_items(conn, outbox, status, limit)]
+
+    # --- retention ---------------------------------------------------------------------------
+
+    def prune_finished(
+        self,
+        older_than: timedelta,
+        *,
+        batch_size: int = retention.DEFAULT_BATCH_SIZE,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> retention.Pruned:
+        return retention.prune_finished(
+            self._writing, self._now() - older_than, batch_size=batch_size, should_stop=should_stop
+        )
 
     # --- people ------------------------------------------------------------------------------
 

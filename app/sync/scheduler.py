@@ -6,13 +6,15 @@ pending one with the same id, so a burst of requests collapses into one run. Run
 of one pair never overlap inside a process (a lock per pair; ``max_instances``);
 across processes the leases taken by :func:`~app.sync.engine.run_sync` decide. Job
 stores are in memory and never shared: every instance builds its schedule from config.
+One more job, ``retention``, prunes the finished inbox and outbox rows (see
+:mod:`app.storage.retention`); every instance runs it, harmlessly: deleting is idempotent.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -29,6 +31,9 @@ from app.sync.runs import Clock, utc_now
 __all__ = ["SyncScheduler"]
 
 log = structlog.get_logger(__name__)
+
+
+_RETENTION_JOB_ID = "retention"
 
 
 def _job_id(pair_id: str) -> str:
@@ -81,6 +86,19 @@ class SyncScheduler:
                 self._run_pair, trigger="interval", seconds=interval, id=_job_id(pair.id),
                 name=f"sync {pair.id}", kwargs={"pair_id": pair.id, "full": False, "trigger": "schedule"},
                 coalesce=True, max_instances=1, misfire_grace_time=self._misfire_grace_time_s,
+                replace_existing=True,
+            )
+        retention = self._settings.retention
+        if retention.enabled:
+            self._scheduler.add_job(
+                self._prune_finished,
+                trigger="interval",
+                seconds=retention.prune_interval_s,
+                id=_RETENTION_JOB_ID,
+                name="prune finished inbox and outbox rows",
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=self._misfire_grace_time_s,
                 replace_existing=True,
             )
         self._scheduler.start()
@@ -170,6 +188,27 @@ class SyncScheduler:
                                    stop=self._stop, retry=self._retry, partitions=self._partitions)
                 finally:
                     self._active.discard(pair_id)
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+
+    async def _prune_finished(self) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)  # a shutdown waits for the batch in progress
+        try:
+            keep_days = self._settings.retention.keep_finished_days
+            # Event.is_set only reads a flag: safe from the worker thread, checked between batches.
+            pruned = await asyncio.to_thread(
+                self._store.prune_finished, timedelta(days=keep_days), should_stop=self._stop.is_set
+            )
+            log.info(
+                "retention.pruned",
+                inbox=pruned.inbox,
+                outbox=pruned.outbox,
+                stopped=pruned.stopped,
+                keep_finished_days=keep_days,
+            )
         finally:
             if task is not None:
                 self._tasks.discard(task)
