@@ -177,6 +177,11 @@ class PairSettings(_Strict):
     interval_s: float | None = Field(default=None, gt=0)
     enabled: bool = True
 
+    def pulled_streams(self) -> set[tuple[str, str]]:
+        """(connector, stream) of each side the pair pulls into the hub."""
+        ends = [self.source] + ([self.target] if self.mode == "two_way" and self.target is not None else [])
+        return {(end.connector, end.stream) for end in ends}
+
     @model_validator(mode="after")
     def _two_way_needs_target(self) -> PairSettings:
         if self.mode == "two_way" and self.target is None:

@@ -1,13 +1,13 @@
-"""Response bodies of the admin API (``...Public`` is what leaves the service)."""
+"""Bodies of the admin API (``...Public`` is what leaves the service)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.storage.protocol import RunRecord
+from app.storage.protocol import HeldDeletes, RunRecord
 
 PairState = Literal["disabled", "pending", "running", "ok", "failing", "suspicious"]
 
@@ -44,6 +44,47 @@ class RunPublic(BaseModel):
         )
 
 
+class HeldDeletesPublic(BaseModel):
+    """Deletes a census held back in one partition: the mass-delete guard tripped."""
+
+    label: str
+    """``connector/stream/partition``, as in the run's ``suspicious_mass_delete:`` flag."""
+    connector: str
+    stream: str
+    partition: str
+    missing: int
+    """How many live hub records the source no longer listed at the last census."""
+    reason: str
+    held_at: datetime
+    approved_up_to: int | None
+    approved_at: datetime | None
+
+    @classmethod
+    def of(cls, held: HeldDeletes) -> HeldDeletesPublic:
+        key = held.key
+        return cls(label=f"{key.connector}/{key.stream}/{key.partition}", connector=key.connector,
+                   stream=key.stream, partition=key.partition, missing=held.missing, reason=held.reason,
+                   held_at=held.held_at, approved_up_to=held.approved_up_to, approved_at=held.approved_at)
+
+
+class ApproveHeldDeletes(BaseModel):
+    """Let the next census of a partition delete what vanished, up to ``up_to`` records."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    connector: str
+    stream: str
+    partition: str
+    up_to: int | None = Field(default=None, ge=1)
+    """Default: the number held back. A census that finds more vanished holds them again."""
+
+
+class HeldDeletesApproved(BaseModel):
+    held: HeldDeletesPublic
+    scheduled: bool
+    """A run of the pair was queued to apply it (False: the scheduler is not running here)."""
+
+
 class PairStatusPublic(BaseModel):
     id: str
     mode: str
@@ -56,6 +97,8 @@ class PairStatusPublic(BaseModel):
     cursor_age_s: float | None
     """Age of the oldest partition cursor of the source stream: how stale the hub can be."""
     records: int
+    held_deletes: list[HeldDeletesPublic] = Field(default_factory=list)
+    """Partitions whose census held deletes back (the pair's state is then ``suspicious``)."""
     changes_24h: int = 0
     """Records of the source stream changed in the last 24 hours."""
     webhook_coverage: float | None = None

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from app import __version__
-from app.api.schemas import ConnectorStatusPublic, PairState, PairStatusPublic, RunPublic, StatusPublic
+from app.api.schemas import (
+    ConnectorStatusPublic,
+    HeldDeletesPublic,
+    PairState,
+    PairStatusPublic,
+    RunPublic,
+    StatusPublic,
+)
 from app.hub import Hub
 from app.settings import PairSettings
 from app.storage.protocol import RunRecord, RunStatus
@@ -38,6 +45,7 @@ def build_status(hub: Hub) -> StatusPublic:
             )
         )
     pairs = []
+    held = store.list_held_deletes()
     for pair in hub.settings.pairs:
         runs = store.list_runs(pair_id=pair.id, limit=1)
         last = runs[0] if runs else None
@@ -56,6 +64,8 @@ def build_status(hub: Hub) -> StatusPublic:
                 next_run_at=next_run,
                 cursor_age_s=cursor_age,
                 records=store.count_records(connector=pair.source.connector, stream=pair.source.stream),
+                held_deletes=[HeldDeletesPublic.of(h) for h in held
+                              if (h.key.connector, h.key.stream) in pair.pulled_streams()],
             )
         )
     return StatusPublic(

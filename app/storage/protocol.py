@@ -20,6 +20,7 @@ from app.storage.rows import (
     CursorKey,
     CursorState,
     DerivedLink,
+    HeldDeletes,
     InboxItem,
     KeyMatch,
     LinkDirection,
@@ -41,6 +42,7 @@ __all__ = [
     "CursorKey",
     "CursorState",
     "DerivedLink",
+    "HeldDeletes",
     "InboxItem",
     "KeyMatch",
     "LinkDirection",
@@ -255,6 +257,25 @@ class Store(Protocol):
     def outbox_failed(self, item_id: int, error: str, retry_at: datetime | None) -> None: ...
 
     def outbox_list(self, status: str | None = None, limit: int = 50) -> list[OutboxItem]: ...
+
+    # --- deletes held back by the mass-delete guard ---------------------------------------
+    def hold_deletes(self, key: CursorKey, missing: int, reason: str) -> HeldDeletes:
+        """Record that a census of ``key`` held back ``missing`` deletes; an approval already
+        given is kept (the census judges it against the new count)."""
+        ...
+
+    def approve_held_deletes(self, key: CursorKey, up_to: int) -> HeldDeletes | None:
+        """Let the next census of ``key`` delete up to ``up_to`` vanished records; None when
+        nothing is held there."""
+        ...
+
+    def release_held_deletes(self, key: CursorKey) -> None:
+        """Forget what was held for ``key`` (a census deleted it, or found nothing to hold)."""
+        ...
+
+    def held_deletes(self, key: CursorKey) -> HeldDeletes | None: ...
+
+    def list_held_deletes(self, connector: str | None = None) -> list[HeldDeletes]: ...
 
     # --- retention -------------------------------------------------------------------------
     def prune_finished(

@@ -19,6 +19,7 @@ __all__ = [
     "CursorKey",
     "CursorState",
     "DerivedLink",
+    "HeldDeletes",
     "InboxItem",
     "KeyMatch",
     "LinkDirection",
@@ -36,6 +37,20 @@ class CursorKey:
     connector: str
     stream: str
     partition: str = ""
+
+
+@dataclass(frozen=True)
+class HeldDeletes:
+    """Deletes of one partition that a census held back (the mass-delete guard tripped)."""
+
+    key: CursorKey
+    missing: int
+    """How many of the hub's live records the source no longer listed."""
+    reason: str
+    held_at: datetime
+    approved_up_to: int | None = None
+    """An admin's approval: the next census deletes what vanished if it is at most this many."""
+    approved_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.models import Account, Record, RecordKind, Tombstone
 from app.storage import (
     freshness,
+    held,
     leases,
     lookup,
     people,
@@ -33,6 +34,7 @@ from app.storage.protocol import (
     CursorKey,
     CursorState,
     DerivedLink,
+    HeldDeletes,
     InboxItem,
     KeyMatch,
     LinkDirection,
@@ -337,6 +339,28 @@ class SqlStore:
     def outbox_list(self, status: str | None = None, limit: int = 50) -> list[OutboxItem]:
         with self._reading() as conn:
             return [queues.to_outbox_item(r) for r in queues.list_items(conn, outbox, status, limit)]
+
+    # --- deletes held back by the mass-delete guard -------------------------------------------
+
+    def hold_deletes(self, key: CursorKey, missing: int, reason: str) -> HeldDeletes:
+        with self._writing() as conn:
+            return held.hold(conn, key, missing, reason, self._now())
+
+    def approve_held_deletes(self, key: CursorKey, up_to: int) -> HeldDeletes | None:
+        with self._writing() as conn:
+            return held.approve(conn, key, up_to, self._now())
+
+    def release_held_deletes(self, key: CursorKey) -> None:
+        with self._writing() as conn:
+            held.release(conn, key)
+
+    def held_deletes(self, key: CursorKey) -> HeldDeletes | None:
+        with self._reading() as conn:
+            return held.get(conn, key)
+
+    def list_held_deletes(self, connector: str | None = None) -> list[HeldDeletes]:
+        with self._reading() as conn:
+            return held.list_held(conn, connector)
 
     # --- retention ---------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ __all__ = [
     "accounts",
     "baselines",
     "cursors",
+    "held_deletes",
     "identity_overrides",
     "inbox",
     "key_refs",
@@ -114,6 +115,21 @@ cursors = Table(
     Column("value", Text, nullable=True),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("last_full_sync_at", UTCDateTime, nullable=True),
+)
+
+# Deletes a census held back because the mass-delete guard tripped, one row per partition, and
+# how many of them an admin approved. The row goes when a census deletes or finds nothing held.
+held_deletes = Table(
+    "held_deletes",
+    metadata,
+    Column("connector", String(128), primary_key=True),
+    Column("stream", String(128), primary_key=True),
+    Column("partition", String(255), primary_key=True),
+    Column("missing", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("held_at", UTCDateTime, nullable=False),
+    Column("approved_up_to", Integer, nullable=True),
+    Column("approved_at", UTCDateTime, nullable=True),
 )
 
 runs = Table(

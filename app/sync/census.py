@@ -5,6 +5,12 @@ holds live records (lost access, a wrong filter, a vendor outage answering ``[]`
 or that would remove more than ``mass_delete_share`` of a partition of at least
 ``mass_delete_min_items`` records, deletes nothing and flags the run
 ``suspicious_mass_delete``; an admin then looks before anything is lost.
+
+What it held back is stored per partition (:mod:`app.storage.held`). When the deletes are
+real (a project was cleaned up, a calendar emptied on purpose), the admin approves up to
+that many (``POST /api/pairs/{id}/held-deletes/approve``); the next run counts the partition
+again and deletes what vanished if it is still at most the approved number. More than that
+(the source kept losing items) is held again, with the approval kept for the admin to see.
 """
 
 from __future__ import annotations
@@ -98,15 +104,27 @@ async def run_census(
     listed = await _list_ids(endpoint, partition, run, retry)
     hub_live = await asyncio.to_thread(store.live_refs, endpoint.name, endpoint.stream, partition)
     verdict = judge_census(hub_live.keys(), listed, settings)
-    label = cursor_label(endpoint.key(partition))
+    key = endpoint.key(partition)
+    label = cursor_label(key)
+    held = await asyncio.to_thread(store.held_deletes, key)
     if verdict.suspicious:
-        run.flags.append(f"suspicious_mass_delete:{label}")
-        log.warning("sync.census.suspicious_mass_delete", reason=verdict.reason, missing=len(verdict.missing))
-        return True
+        approved = held.approved_up_to if held is not None else None
+        if approved is None or len(verdict.missing) > approved:
+            await asyncio.to_thread(store.hold_deletes, key, len(verdict.missing), verdict.reason)
+            run.flags.append(f"suspicious_mass_delete:{label}")
+            log.warning("sync.census.suspicious_mass_delete", reason=verdict.reason,
+                        missing=len(verdict.missing), approved_up_to=approved)
+            return True
+        run.flags.append(f"mass_delete_approved:{label}")
+        log.warning("sync.census.approved_mass_delete", reason=verdict.reason,
+                    missing=len(verdict.missing), approved_up_to=approved)
     if verdict.missing:
         tombstone = Tombstone(deleted_at=clock(), reason=DeleteReason.DELETED)
         by_hub = {ext: hub_id_for(endpoint.name, endpoint.stream, ext) for ext in verdict.missing}
         deleted = await asyncio.to_thread(_tombstone_missing, store, endpoint, by_hub, tombstone, run.run_id)
         run.deleted += deleted
         log.info("sync.census.deleted", deleted=deleted)
+    if held is not None:
+        # Released only after the deletes committed: a crash before leaves the approval for the next census.
+        await asyncio.to_thread(store.release_held_deletes, key)
     return False

@@ -58,12 +58,17 @@ async def _pull_all(ctx: PullContext, pair: ResolvedPair, full: bool) -> list[Pa
     results: list[PartitionResult] = []
     for end in pair.pulled:
         census_capable = Capability.CENSUS in end.connector.capabilities
+        # A partition whose held-back deletes an admin approved is counted again in this run,
+        # whenever its census would otherwise be due.
+        held = await asyncio.to_thread(ctx.store.list_held_deletes, end.name)
+        approved = {h.key for h in held if h.key.stream == end.stream and h.approved_up_to is not None}
         for partition in end.partitions:
             if ctx.stopping:
                 results.append(PartitionResult.STOPPED)
                 return results
+            census_due = (ctx.census_due or end.key(partition) in approved) and census_capable
             sub = PullContext(ctx.store, ctx.run, ctx.settings, ctx.clock, ctx.retry, ctx.leases, ctx.stop,
-                              census_due=ctx.census_due and census_capable, progress=ctx.progress)
+                              census_due=census_due, progress=ctx.progress)
             results.append(await pull_partition(sub, end, partition, full=full))
     return results
 

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -105,3 +106,54 @@ def test_the_page_shows_connectors_pairs_and_subscriptions_and_refreshes(page: P
     page.reload()
     expect(page.locator("#status")).to_be_visible()
     expect(page.locator("#login")).to_be_hidden()
+
+
+@pytest.fixture
+def emptied_hub(tmp_path: Path) -> Iterator[tuple[str, Any]]:
+    """A hub whose memory source then lists nothing: a full resync holds every delete back."""
+    connectors = {"mem": {"type": "memory", "items": 12}}
+    source = {"connector": "mem", "stream": "items", "partitions": ["alpha"]}
+    pairs = [{"id": "mem-items", "source": source, "interval_s": 3600}]
+    app = create_app(hub_settings(tmp_path, connectors, pairs=pairs), migrate=True)
+    served = serve_in_thread(app)
+    try:
+        _wait_for_runs(served.url, 1)
+        app.state.hub.connectors["mem"].faults.list_nothing = True
+        httpx.post(f"{served.url}/api/pairs/mem-items/sync", params={"full": True}, headers=AUTH).raise_for_status()
+        _wait_for_runs(served.url, 2)
+        yield served.url, app
+    finally:
+        served.stop()
+
+
+def _wait_for_runs(url: str, count: int) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 20
+    while True:
+        runs = [r for r in httpx.get(f"{url}/api/runs", headers=AUTH).json() if r["status"] != "running"]
+        if len(runs) >= count:
+            return runs
+        assert time.monotonic() < deadline, f"fewer than {count} finished runs"
+        time.sleep(0.1)
+
+
+def test_held_back_deletes_are_shown_and_approved_from_the_page(page: Page, emptied_hub: tuple[str, Any]) -> None:
+    url, app = emptied_hub
+    page.goto(url + "/")
+    page.fill("#token", ADMIN_TOKEN)
+    page.click("button[type=submit]")
+    expect(page.locator("#pairs tbody tr").first.locator(".state")).to_have_text("suspicious")
+    held = page.locator("#held tbody tr")
+    expect(held).to_have_count(1)
+    expect(held.first).to_contain_text("mem/items/alpha")
+    expect(held.first).to_contain_text("the source lists nothing while the hub holds")
+
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    held.first.locator("button").click()
+
+    # The approval queues a run; it deletes what vanished and nothing is held any more.
+    expect(page.locator("#held tbody tr").first).to_have_text("none", timeout=15_000)
+    expect(page.locator("#pairs tbody tr").first.locator(".state")).to_have_text("ok", timeout=15_000)
+    assert asked and "Delete up to" in asked[0]
+    assert app.state.hub.db.count_records("mem") == 0
+    assert page.locator("#held-error").text_content() == ""

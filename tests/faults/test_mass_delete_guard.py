@@ -12,7 +12,7 @@ import pytest
 
 from app.hub import Hub
 from app.sandbox.runner import Sandbox
-from app.storage.protocol import RunStatus
+from app.storage.protocol import CursorKey, RunStatus
 
 from .support import demo_settings, sync_until_succeeded
 
@@ -62,6 +62,15 @@ async def test_a_mostly_emptied_project_deletes_nothing_and_flags_the_run(
         later = await hub.sync("jira-issues")
         assert later.deleted == 0
         assert hub.db.count_records("jira", "issues") == live
+        held = hub.db.held_deletes(CursorKey("jira", "issues", "CHK"))
+        assert held is not None and held.missing == live - 5
+
+        # The admin confirms the clean-up: the next run deletes exactly what vanished.
+        hub.db.approve_held_deletes(held.key, held.missing)
+        approved = await hub.sync("jira-issues")
+        assert (approved.status, approved.deleted) == (RunStatus.SUCCEEDED, live - 5)
+        assert hub.db.count_records("jira", "issues") == 5
+        assert hub.db.held_deletes(held.key) is None
 
 
 async def test_a_channel_that_lists_nothing_infers_no_deletes_and_flags_the_run(

@@ -73,6 +73,23 @@
         p.changes_24h);
       cell(row, run && run.error ? "[" + run.error_class + "] " + run.error : null, "error");
     });
+    const held = status.pairs.flatMap((p) => p.held_deletes.map((h) => ({ pair: p.id, ...h })));
+    fill("held", held, (row, h) => {
+      cell(row, h.pair);
+      cell(row, h.label);
+      cell(row, h.missing);
+      cell(row, h.reason);
+      cell(row, when(h.held_at));
+      if (h.approved_up_to !== null) {
+        cell(row, "approved up to " + h.approved_up_to + " (" + when(h.approved_at) + ")");
+      } else {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.textContent = "Approve " + h.missing + " deletes";
+        button.addEventListener("click", () => approve(h, button));
+        row.insertCell().appendChild(button);
+      }
+    });
     fill("subscriptions", status.subscriptions, (row, s) => {
       cell(row, s.connector);
       cell(row, s.vendor);
@@ -85,6 +102,22 @@
     const inbox = status.inbox;
     $("inbox").textContent = inbox ? "Inbox: " + inbox.pending + " pending, " + inbox.dead + " dead letters" +
       (inbox.capped ? " (at least)" : "") : "";
+  }
+
+  async function approve(held, button) {
+    const question = "Delete up to " + held.missing + " records of " + held.label +
+      " in the hub? They vanished from the source.";
+    if (!window.confirm(question)) return;
+    button.disabled = true;
+    const response = await fetch("/api/pairs/" + encodeURIComponent(held.pair) + "/held-deletes/approve", {
+      method: "POST",
+      headers: { Authorization: "Bearer " + sessionStorage.getItem(KEY), "Content-Type": "application/json" },
+      body: JSON.stringify({ connector: held.connector, stream: held.stream, partition: held.partition,
+                             up_to: held.missing }),
+    });
+    $("held-error").textContent = response.ok ? "" :
+      "The approval was refused (HTTP " + response.status + "): " + (await response.text());
+    refresh();
   }
 
   async function refresh() {
