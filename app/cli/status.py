@@ -34,6 +34,13 @@ async def status_command(settings: Settings) -> int:
         error = f"[{run.error_class}] {run.error}" if run and run.error else ""
         print(f"{p.id:<24} {p.state:<10} {when:<20} {counts[0]:>5} {counts[1]:>5} {counts[2]:>5} "
               f"{counts[3]:>6} {counts[4]:>4} {_age(p.cursor_age_s):>10}  {error}")
+    held = [(p.id, h) for p in status.pairs for h in p.held_deletes]
+    if held:
+        print()
+        print("HELD-BACK DELETES (approve on the status page or POST /api/pairs/<pair>/held-deletes/approve)")
+        for pair_id, h in held:
+            approval = f"approved up to {h.approved_up_to}" if h.approved_up_to is not None else "not approved"
+            print(f"{pair_id:<24} {h.label:<40} {h.missing:>6}  {approval}: {h.reason}")
     return 0
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from webhooks.kit import ADMIN_TOKEN, hub_settings, running_app
 
+from app.cli.status import status_command
+from app.hub import Hub
 from app.settings import Settings
 from app.storage import CursorKey
 
@@ -68,3 +71,21 @@ async def test_an_approval_of_nothing_held_or_of_another_stream_is_refused(tmp_p
         assert (await run.client.post(url, headers=AUTH, json={**body, "extra": 1})).status_code == 422
         untouched = run.hub.db.held_deletes(CursorKey("other", "items", "alpha"))
         assert untouched is not None and untouched.approved_up_to is None
+
+
+async def test_the_status_command_lists_held_deletes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    settings = _settings(tmp_path)
+    async with Hub(settings, migrate=True, connect=False) as hub:
+        hub.db.hold_deletes(ALPHA, 8, "8 of 10 records (80%) would vanish")
+        hub.db.hold_deletes(CursorKey("mem", "items", "beta"), 7, "7 of 10 records (70%) would vanish")
+        hub.db.approve_held_deletes(CursorKey("mem", "items", "beta"), 7)
+    capsys.readouterr()
+
+    assert await status_command(settings) == 0
+    lines = capsys.readouterr().out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("HELD-BACK DELETES"))
+    assert [line.split()[:3] for line in lines[start + 1 :]] == [
+        ["mem-items", "mem/items/alpha", "8"],
+        ["mem-items", "mem/items/beta", "7"],
+    ]
+    assert "not approved: 8 of 10" in lines[start + 1] and "approved up to 7: 7 of 10" in lines[start + 2]
