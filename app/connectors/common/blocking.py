@@ -7,6 +7,8 @@ import functools
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
+from app.connectors.common.meter import count_call
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -21,4 +23,5 @@ class BlockingCalls:
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         async with self._semaphore:
             self.calls += 1
+            count_call()
             return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))

@@ -26,7 +26,7 @@ from typing import Any, Self, TypeVar
 import structlog
 
 from app.connectors.base import Capability, Change, CheckResult, Page, Ref, StreamSpec, WriteResult
-from app.connectors.common import BlockingCalls, RetryPolicy, with_retries
+from app.connectors.common import BlockingCalls, RetryPolicy, count_call, metered, with_retries
 from app.connectors.confluence.client import ConfluenceClient
 from app.connectors.confluence.cursor import SyncCursor
 from app.connectors.confluence.mapping import page_to_change, parse_time, storage_for, update_payload
@@ -104,6 +104,7 @@ class ConfluenceConnector:
 
         async def once() -> T:
             self.api_calls += 1
+            count_call()
             return await self._calls.run(fn)
 
         return await with_retries(once, policy, what=f"confluence {what}")
@@ -196,18 +197,18 @@ class ConfluenceConnector:
         state = SyncCursor()
         next_cursor: str | None = None
         while True:
-            before = self.api_calls
-            listing = await self._run(
-                "list pages",
-                lambda c=next_cursor: self.client.pages(  # type: ignore[misc]
-                    space_id, sort="modified-date", statuses=_READ_STATUSES, limit=_LIMIT, cursor=c
-                ),
-            )
-            changes = await self._changes(listing.results, partition)
+            with metered() as meter:
+                listing = await self._run(
+                    "list pages",
+                    lambda c=next_cursor: self.client.pages(  # type: ignore[misc]
+                        space_id, sort="modified-date", statuses=_READ_STATUSES, limit=_LIMIT, cursor=c
+                    ),
+                )
+                changes = await self._changes(listing.results, partition)
             state = state.advanced(
                 ((str(p["id"]), _saved_ms(p), _token(p)) for p in listing.results), self.overlap_ms
             )
-            yield Page(changes, state.dump(), api_calls=self.api_calls - before)
+            yield Page(changes, state.dump(), api_calls=meter.calls)
             if listing.cursor is None:
                 return
             next_cursor = listing.cursor
@@ -221,32 +222,32 @@ class ConfluenceConnector:
         next_cursor: str | None = None
         done = False
         while not done:
-            before = self.api_calls
-            listing = await self._run(
-                "list pages",
-                lambda c=next_cursor: self.client.pages(  # type: ignore[misc]
-                    space_id, sort="-modified-date", statuses=_READ_STATUSES, limit=_LIMIT, cursor=c
-                ),
-            )
-            fresh: list[dict[str, Any]] = []
-            for page in listing.results:
-                saved = _saved_ms(page)
-                if saved < floor:
-                    if page.get("status") == "current":
-                        done = True
-                        break
-                    # Only a current page's sort date is surely its version's save time; should
-                    # Confluence sort a trashed/archived page by its status change, stopping on it
-                    # could skip newer edits below it. Step over it (the census covers it).
-                    continue
-                observed.append((str(page["id"]), saved, _token(page)))
-                if not state.already_seen(str(page["id"]), _token(page)):
-                    fresh.append(page)
-            next_cursor = listing.cursor
-            done = done or next_cursor is None
-            changes = await self._changes(fresh, partition)
+            with metered() as meter:
+                listing = await self._run(
+                    "list pages",
+                    lambda c=next_cursor: self.client.pages(  # type: ignore[misc]
+                        space_id, sort="-modified-date", statuses=_READ_STATUSES, limit=_LIMIT, cursor=c
+                    ),
+                )
+                fresh: list[dict[str, Any]] = []
+                for page in listing.results:
+                    saved = _saved_ms(page)
+                    if saved < floor:
+                        if page.get("status") == "current":
+                            done = True
+                            break
+                        # Only a current page's sort date is surely its version's save time; should
+                        # Confluence sort a trashed/archived page by its status change, stopping on it
+                        # could skip newer edits below it. Step over it (the census covers it).
+                        continue
+                    observed.append((str(page["id"]), saved, _token(page)))
+                    if not state.already_seen(str(page["id"]), _token(page)):
+                        fresh.append(page)
+                next_cursor = listing.cursor
+                done = done or next_cursor is None
+                changes = await self._changes(fresh, partition)
             after = state.advanced(observed, self.overlap_ms).dump() if done else None
-            yield Page(changes, after, api_calls=self.api_calls - before)
+            yield Page(changes, after, api_calls=meter.calls)
 
     async def list_refs(self, stream: str, partition: str) -> AsyncIterator[Sequence[Ref]]:
         self._stream(stream)

@@ -27,7 +27,7 @@ from app.connectors.base import (
     WebhookHint,
     WriteResult,
 )
-from app.connectors.common import RetryPolicy
+from app.connectors.common import RetryPolicy, metered
 from app.connectors.jira.client import ID_PAGE_SIZE, PAGE_SIZE, RECONCILE_MAX, JiraClient, SearchPage
 from app.connectors.jira.cursor import IssueCursor
 from app.connectors.jira.mapping import (
@@ -154,9 +154,10 @@ class JiraConnector:
         fields = issue_fields(self.client.field_ids)
 
         async def fetch(token: str | None) -> tuple[SearchPage, int]:
-            before = self.client.calls
-            page = await self.client.search_page(jql, fields, PAGE_SIZE, token)
-            return page, self.client.calls - before
+            # Its own task: the meter counts this page's request and its retries, nothing else.
+            with metered() as meter:
+                page = await self.client.search_page(jql, fields, PAGE_SIZE, token)
+            return page, meter.calls
 
         # The next page is asked for as soon as this one's token is known, before this one is
         # mapped: Jira prepares it while the hub maps (the token chain keeps pages in order).
@@ -305,9 +306,9 @@ class JiraConnector:
             return None
 
     async def _read_sprints(self, board: str, cursor: str | None) -> AsyncIterator[Page]:
-        before = self.client.calls
         state = SprintCursor.load(cursor)
-        sprints = await self.client.sprints(board)
+        with metered() as meter:
+            sprints = await self.client.sprints(board)
         changes: list[Change] = []
         now = datetime.now(UTC)
         for sprint_id in state.gone({str(s["id"]) for s in sprints}):
@@ -315,7 +316,7 @@ class JiraConnector:
         for sprint in sprints:
             if state.admit(str(sprint["id"]), sprint_version(sprint)):
                 changes.append(sprint_to_change(sprint, board))
-        yield Page(changes, state.dump(), api_calls=self.client.calls - before)
+        yield Page(changes, state.dump(), api_calls=meter.calls)
 
     async def _get_sprints(self, ids: Sequence[str]) -> list[Change]:
         out: list[Change] = []

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from app.connectors.common import RetryPolicy, with_retries
+from app.connectors.common import RetryPolicy, count_call, with_retries
 from app.connectors.outlook.auth import TokenProvider, make_token_provider
 from app.connectors.outlook.errors import error_for
 from app.errors import RateLimited, TransientError
@@ -64,6 +64,7 @@ class GraphClient:
             for attempt in range(2):
                 token = await self.tokens.token(force_refresh=attempt > 0)
                 self.calls += 1
+                count_call()
                 try:
                     response = await self.http.request(
                         method,

@@ -33,7 +33,7 @@ from app.connectors.base import (
     WebhookHint,
     WriteResult,
 )
-from app.connectors.common import RetryPolicy
+from app.connectors.common import RetryPolicy, metered
 from app.connectors.outlook.client import GraphClient
 from app.connectors.outlook.mapping import from_unified, to_unified
 from app.connectors.outlook.webhooks import GraphSubscription, GraphWebhooks, SubscriptionRegistry
@@ -148,14 +148,14 @@ class OutlookConnector:
         url = cursor or f"{self._owner}/calendars/{partition}/calendarView/delta"
         params = None if cursor else self._window()
         while True:
-            before = self.client.calls
-            response = await self.client.request("GET", url, headers=headers, params=params)
-            body = response.json()
-            changes = await self._changes(body.get("value") or [], partition)
+            with metered() as meter:
+                response = await self.client.request("GET", url, headers=headers, params=params)
+                body = response.json()
+                changes = await self._changes(body.get("value") or [], partition)
             link = body.get("@odata.nextLink") or body.get("@odata.deltaLink")
             if not link:
                 raise ConfigError(f"Graph delta page without nextLink or deltaLink for calendar {partition}")
-            yield Page(changes, cursor_after=link, api_calls=self.client.calls - before)
+            yield Page(changes, cursor_after=link, api_calls=meter.calls)
             if "@odata.nextLink" not in body:
                 return
             url, params = link, None

@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from app.connectors.common import RetryPolicy, with_retries
+from app.connectors.common import RetryPolicy, count_call, with_retries
 from app.connectors.slack.errors import hub_error
 from app.connectors.slack.pacing import MethodPauses
 from app.errors import RateLimited, TransientError
@@ -77,6 +77,7 @@ class SlackClient:
         async with self._slots:
             await self.pauses.wait(method)
             self._calls += 1
+            count_call()
             try:
                 return await asyncio.to_thread(self._send, method, args, as_json)
             except RateLimited as exc:

@@ -25,7 +25,7 @@ from app.connectors.base import (
     WebhookHint,
     WriteResult,
 )
-from app.connectors.common import RetryPolicy
+from app.connectors.common import RetryPolicy, metered
 from app.connectors.slack.client import SlackClient
 from app.connectors.slack.cursor import ChannelCursor
 from app.connectors.slack.mapping import (
@@ -160,15 +160,15 @@ class SlackConnector:
                 known = dict(json.loads(cursor)["users"])
             except (ValueError, KeyError, TypeError) as exc:
                 raise CursorInvalidated(f"unreadable slack users cursor: {exc}") from exc
-        calls = self.client.calls
         changes: list[Change] = []
         versions: dict[str, str] = {}
-        async for raw in self._users():
-            uid, version = str(raw["id"]), person_version(raw)
-            versions[uid] = version
-            if known.get(uid) != version:
-                changes.append(self._person_change(raw))
-        yield Page(changes, json.dumps({"users": versions}, sort_keys=True), self.client.calls - calls)
+        with metered() as meter:
+            async for raw in self._users():
+                uid, version = str(raw["id"]), person_version(raw)
+                versions[uid] = version
+                if known.get(uid) != version:
+                    changes.append(self._person_change(raw))
+        yield Page(changes, json.dumps({"users": versions}, sort_keys=True), meter.calls)
 
     async def _users(self) -> AsyncIterator[dict[str, Any]]:
         cursor: str | None = None

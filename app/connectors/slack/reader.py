@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.connectors.base import Change, Page, Ref, RefBatch
+from app.connectors.common import metered
 from app.connectors.slack.client import SlackClient
 from app.connectors.slack.cursor import ChannelCursor, ThreadState, micros
 from app.connectors.slack.mapping import external_id, is_placeholder, message_version, to_message, ts_datetime
@@ -67,7 +68,7 @@ class ChannelReader:
         """channel -> (when, threads) of the last finished full reads, oldest first."""
 
     # --- Slack listings ---------------------------------------------------------------------
-    async def history(self, channel: str, oldest: str | None = None) -> AsyncIterator[list[Raw]]:
+    async def history(self, channel: str, oldest: str | None = None) -> AsyncGenerator[list[Raw], None]:
         cursor: str | None = None
         while True:
             answer = await self._client.call("conversations.history", channel=channel, limit=HISTORY_PAGE,
@@ -178,23 +179,25 @@ class ChannelReader:
         in flight and pauses the method for all of them on a 429. A thread in ``known``
         whose summary did not move is not read again.
         """
-        calls = self._client.calls
-        async for messages in self.history(channel):
-            reused: dict[str, ThreadState] = {}
-            to_read: list[str] = []
-            for raw in messages:
-                if not raw.get("latest_reply"):
-                    continue
-                ts = str(raw["ts"])
-                same = (known or {}).get(ts)
-                if same is not None and (same.latest, same.count) == _summary(raw):
-                    reused[ts] = same
-                else:
-                    to_read.append(ts)
-            replies = await in_order([self.thread(channel, ts) for ts in to_read])
-            yield _Listing(messages, dict(zip(to_read, replies, strict=True)), reused,
-                           self._client.calls - calls)
-            calls = self._client.calls
+        async with aclosing(self.history(channel)) as pages:
+            while True:
+                with metered() as meter:  # this page's calls: history and its threads, nobody else's
+                    messages = await anext(pages, None)
+                    if messages is None:
+                        return
+                    reused: dict[str, ThreadState] = {}
+                    to_read: list[str] = []
+                    for raw in messages:
+                        if not raw.get("latest_reply"):
+                            continue
+                        ts = str(raw["ts"])
+                        same = (known or {}).get(ts)
+                        if same is not None and (same.latest, same.count) == _summary(raw):
+                            reused[ts] = same
+                        else:
+                            to_read.append(ts)
+                    replies = await in_order([self.thread(channel, ts) for ts in to_read])
+                yield _Listing(messages, dict(zip(to_read, replies, strict=True)), reused, meter.calls)
 
     def _remember(self, channel: str, listed: dict[str, ThreadState]) -> None:
         """Keep what a finished full read listed, for the census that follows it (see :meth:`refs`)."""
@@ -205,8 +208,12 @@ class ChannelReader:
 
     # --- incremental read -------------------------------------------------------------------
     async def incremental(self, channel: str, cursor: ChannelCursor) -> AsyncIterator[Page]:
+        with metered() as meter:
+            changes, state = await self._incremental_changes(channel, cursor)
+        yield Page(changes, state.dumps(), meter.calls)
+
+    async def _incremental_changes(self, channel: str, cursor: ChannelCursor) -> tuple[list[Change], ChannelCursor]:
         started = self._clock()
-        calls = self._client.calls
         horizon = micros(f"{started - self._lookback_s:.6f}")
         start = min([horizon, *(micros(t) for t in cursor.threads), *(micros(t) for t in cursor.seen),
                      *([micros(cursor.oldest)] if cursor.oldest else [])])
@@ -239,7 +246,7 @@ class ChannelReader:
         for ts, tracked in cursor.threads.items():
             if ts not in window and ts not in cursor.seen:
                 changes.extend(await self._vanished_thread(channel, ts, tracked))
-        yield Page(changes, state.dumps(), self._client.calls - calls)
+        return changes, state
 
     def _thread_changes(self, channel: str, parent: Raw, cursor: ChannelCursor, state: ChannelCursor,
                         fetched: dict[str, list[Raw] | None], horizon: int) -> list[Change]:

@@ -114,3 +114,17 @@ async def test_a_read_by_id_sees_an_issue_search_does_not_show_yet(
     found = await connector.get_many("issues", [str(issue.id), str(created.id)])
     assert [c.body.title if c.body is not None else None for c in found] == ["just changed", "just created"]
     assert sim.search_log[0].get("reconcileIssues") == [issue.id, created.id]
+
+
+async def test_a_page_counts_its_own_calls_while_a_read_by_id_shares_the_client(
+    connector: JiraConnector, sim: JiraSimulator
+) -> None:
+    sim.chaos.update({"latency_ms": 300})  # the next page's request is surely still out below
+    pages = connector.read_changes("issues", "CHK", None)
+    first = await anext(pages)
+    await asyncio.sleep(0.05)  # page 2's request is out
+    found = await connector.get_many("issues", [str(sim.issue("CHK-1").id)])  # a webhook's read meanwhile
+    assert found[0].body is not None
+    sim.chaos.update({"latency_ms": 0})
+    rest = [page async for page in pages]
+    assert [p.api_calls for p in [first, *rest]] == [1, 1, 1]
