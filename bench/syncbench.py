@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy import create_engine, func, select
 
 from app.sandbox.world import TeamWorld
 from app.storage.tables import records, runs
+from app.sync.runs import CENSUS_FLAG
 from bench import bareloop
 from bench.hubconfig import database, write_config
 from bench.procs import SandboxProcess, passerelle, run_measured, start_sandbox
@@ -46,6 +48,12 @@ class SyncSizes:
     big_pairs: tuple[str, ...] = ("jira-issues", "slack-messages", "google-events")
     change_share: float = 0.01
     fixed_changes: int = 100
+    quiet_after_burst_wait_s: float = 62.0
+    """Before the quiet cycles that follow the last edit burst (at the smallest scale): the Jira
+    cursor's 60 s overlap and the whole second of the ``Date`` it anchors on. 0: not measured."""
+    quiet_after_burst_cycles: int = 4
+    burst_edits: int = 1000
+    """The burst before those quiet cycles: ten pages, so that a re-read of it shows."""
     vendor_latency_ms: tuple[float, ...] = (10.0, 50.0)
     """Supplementary: the Jira full sync again at the small scale, with the sandbox adding this much
     to every call (chaos ``latency_ms``), for the hub and the bare loop alike: how much of the
@@ -61,18 +69,18 @@ def _clear_log(sandbox: SandboxProcess, vendor: str) -> None:
     httpx.delete(f"{sandbox.vendor_url(vendor)}/_sandbox/requests", timeout=60).raise_for_status()
 
 
-def _run_seconds(database_url: str, pair: str) -> float:
-    """The latest run's duration from the run table (the CLI prints tenths of a second)."""
+def _last_run(database_url: str, pair: str) -> tuple[float, list[str]]:
+    """The latest run's duration (the CLI prints tenths of a second) and flags, from the run table."""
     engine = create_engine(database_url)
     try:
         with engine.connect() as conn:
             row = conn.execute(
-                select(runs.c.started_at, runs.c.finished_at).where(runs.c.pair_id == pair)
+                select(runs.c.started_at, runs.c.finished_at, runs.c.flags).where(runs.c.pair_id == pair)
                 .order_by(runs.c.started_at.desc()).limit(1)
             ).one()
     finally:
         engine.dispose()
-    return float((row.finished_at - row.started_at).total_seconds())
+    return float((row.finished_at - row.started_at).total_seconds()), list(row.flags)
 
 
 def _sync(config: Path, pair: str, *, full: bool, database_url: str) -> dict[str, Any]:
@@ -85,7 +93,8 @@ def _sync(config: Path, pair: str, *, full: bool, database_url: str) -> dict[str
         )
     g = found.groupdict()
     items = sum(int(g[k]) for k in ("created", "updated", "unchanged"))
-    return {"status": g["status"], "seconds": round(_run_seconds(database_url, pair), 4),
+    seconds, flags = _last_run(database_url, pair)
+    return {"status": g["status"], "seconds": round(seconds, 4), "census": CENSUS_FLAG in flags,
             "wall_s": round(measured.wall_s, 2),
             "items": items, "created": int(g["created"]), "updated": int(g["updated"]),
             "api_calls": int(g["calls"]), "peak_rss_mb": round(measured.peak_rss_mb, 1),
@@ -153,18 +162,20 @@ def _spread(count: int, total: int) -> list[int]:
     return [1 + (i * step) % total for i in range(count)]
 
 
-def _incremental(sandbox: SandboxProcess, workdir: Path, issues: int, sizes: SyncSizes, runs: int
-                 ) -> dict[str, Any]:
-    """Full sync once; then ``runs`` no-change cycles; then per run ``fixed_changes`` changed and 1% changed.
+def _incremental(sandbox: SandboxProcess, workdir: Path, issues: int, sizes: SyncSizes, runs: int,
+                 *, quiet_after: bool = False) -> dict[str, Any]:
+    """Full sync once; then ``runs`` no-change cycles; then per run ``fixed_changes`` changed and 1% changed;
+    then, with ``quiet_after``, the quiet cycles after a burst of ``burst_edits``.
 
-    The no-change cycles come first: the Jira cursor re-reads the ``overlap_s`` (60 s) before its
-    newest change, to catch edits that reach the search index late, so every cycle after a burst
-    of edits re-reads the burst until a newer change moves the cursor on (waiting does not help:
-    the window hangs on the newest change, not on the clock). For the same reason the edit steps
-    run once where 1% is more than the fixed count: a second run's fixed step would re-read the
-    first run's 1% burst.
+    The Jira cursor re-reads the ``overlap_s`` (60 s) before the later of its newest change and
+    Jira's clock when its last complete read began, to catch edits that reach the search index
+    late. The read that picks up a burst begins within the overlap of it, so the next read looks
+    at the burst once more; only then does it cost one call. The no-change cycles therefore come
+    before any edit, and the edit steps run once where 1% is more than the fixed count (a second
+    run's fixed step would re-read the first run's 1% burst). ``quiet_after`` measures the cycles
+    after a burst, once the overlap has passed.
     """
-    out: dict[str, list[dict[str, Any]]] = {"no_change": [], "share": [], "fixed": []}
+    out: dict[str, list[dict[str, Any]]] = {"no_change": [], "share": [], "fixed": [], "after_burst": []}
     share = math.ceil(issues * sizes.change_share)
     with database("sqlite", workdir) as url:
         config = write_config(workdir / f"incr-{issues}.yaml", sandbox, url, pairs=["jira-issues"],
@@ -186,8 +197,17 @@ def _incremental(sandbox: SandboxProcess, workdir: Path, issues: int, sizes: Syn
                 result["changed"] = count
                 result["search_calls"] = _search_calls(sandbox)
                 out[label].append(result)
+        if quiet_after:
+            _edit_issues(sandbox, _spread(sizes.burst_edits, issues), "burst")
+            _sync(config, "jira-issues", full=False, database_url=url)  # the read that finds the burst
+            time.sleep(sizes.quiet_after_burst_wait_s)
+            for _ in range(sizes.quiet_after_burst_cycles):
+                _clear_log(sandbox, "jira")
+                quiet = _sync(config, "jira-issues", full=False, database_url=url)
+                quiet["search_calls"] = _search_calls(sandbox)
+                out["after_burst"].append(quiet)
     return {k: {"runs": v, "median_s": round(statistics.median(r["seconds"] for r in v), 3)}
-            for k, v in out.items()}
+            for k, v in out.items() if v}
 
 
 def _median_full(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -241,6 +261,8 @@ def run_sync_bench(sizes: SyncSizes, workdir: Path) -> dict[str, Any]:
                 entry["full"][pair] = summary
             if not big:
                 entry["full_with_latency"] = _with_latency(sandbox, workdir, scale, sizes, runs)
-            entry["incremental"] = _incremental(sandbox, workdir, world.issue_count, sizes, runs)
+            quiet_after = scale == sizes.scales[0] and sizes.quiet_after_burst_wait_s > 0
+            entry["incremental"] = _incremental(sandbox, workdir, world.issue_count, sizes, runs,
+                                                quiet_after=quiet_after)
         out["scales"].append(entry)
     return out
