@@ -37,7 +37,7 @@ FULL: dict[str, Any] = {
 QUICK: dict[str, Any] = {
     "ingest": IngestSizes(requests=300, connections=8, runs=1, warmup=50, rate=100.0, rate_seconds=1.0),
     "sync": SyncSizes(scales=(2,), runs=1, pairs=("jira-issues",), fixed_changes=10, vendor_latency_ms=(5.0,),
-                      burst_edits=20, quiet_after_burst_wait_s=0.0),
+                      burst_edits=20, quiet_after_burst_wait_s=0.1, quiet_after_burst_cycles=2),
     "latency": LatencySizes(rate=20.0, seconds=1.0, runs=1, settle_s=30.0),
 }
 
@@ -128,7 +128,7 @@ def verdicts(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                          f"run record {[r['api_calls'] for r in quiet]}, sandbox search calls "
                          f"{[r['search_calls'] for r in quiet]}",
                          _verdict(all(r["search_calls"] == 1 for r in quiet))))
-            after = scale["incremental"].get("after_burst")
+            after = scale["incremental"].get("after_burst", {}).get("runs")
             if after:
                 # A census (every ``census_every_runs``-th run) adds its id-only pages: judged apart.
                 calls = [r["search_calls"] for r in after if not r.get("census")]

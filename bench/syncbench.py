@@ -50,7 +50,8 @@ class SyncSizes:
     fixed_changes: int = 100
     quiet_after_burst_wait_s: float = 62.0
     """Before the quiet cycles that follow the last edit burst (at the smallest scale): the Jira
-    cursor's 60 s overlap and the whole second of the ``Date`` it anchors on. 0: not measured."""
+    cursor's 60 s overlap and the whole second of the ``Date`` it anchors on (``--quick`` waits 0.1 s
+    only to drive the steps). 0: not measured."""
     quiet_after_burst_cycles: int = 4
     burst_edits: int = 1000
     """The burst before those quiet cycles: ten pages, so that a re-read of it shows."""

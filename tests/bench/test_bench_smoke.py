@@ -42,6 +42,7 @@ def test_quick_run_measures_every_benchmark_against_its_baseline(tmp_path: Path)
     incremental = scale["incremental"]
     assert incremental["share"]["runs"][0]["updated"] == incremental["share"]["runs"][0]["changed"]
     assert incremental["no_change"]["runs"][0]["items"] == 0
+    assert [r["items"] for r in incremental["after_burst"]["runs"]] == [0, 0], "quiet cycles after the burst"
 
     latency = results["latency"]
     assert latency["runs"][0]["arrived"] == latency["runs"][0]["edits"] > 0
