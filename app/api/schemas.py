@@ -82,7 +82,8 @@ class ApproveHeldDeletes(BaseModel):
 class HeldDeletesApproved(BaseModel):
     held: HeldDeletesPublic
     scheduled: bool
-    """A run of the pair was queued to apply it (False: the scheduler is not running here)."""
+    """A run of the pair was queued to apply it (False: the scheduler is not running here, or the
+    pair is disabled; the approval then waits for the pair's next run)."""
 
 
 class PairStatusPublic(BaseModel):

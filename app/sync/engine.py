@@ -59,7 +59,7 @@ async def _pull_all(ctx: PullContext, pair: ResolvedPair, full: bool) -> list[Pa
     for end in pair.pulled:
         census_capable = Capability.CENSUS in end.connector.capabilities
         # A partition whose held-back deletes an admin approved is counted again in this run,
-        # whenever its census would otherwise be due.
+        # even when no census is due: the approval is what the admin waits on.
         held = await asyncio.to_thread(ctx.store.list_held_deletes, end.name)
         approved = {h.key for h in held if h.key.stream == end.stream and h.approved_up_to is not None}
         for partition in end.partitions:

@@ -84,6 +84,16 @@ async def test_unknown_pair_is_404(client: httpx.AsyncClient) -> None:
     assert (await client.post("/api/pairs/nope/sync")).status_code == 404
 
 
+async def test_a_disabled_pair_is_not_triggered(tmp_path: Path) -> None:
+    pairs = [{"id": "mem-items", "source": {"connector": "mem", "stream": "items"}, "enabled": False}]
+    app = create_app(memory_settings(tmp_path, pairs=pairs), migrate=True)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as c:
+            answer = await c.post("/api/pairs/mem-items/sync", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert answer.status_code == 409 and "disabled" in answer.text
+
+
 @pytest.mark.parametrize("header", [None, "Bearer wrong-token", "Basic abc", f"Bearer {TOKEN}x"])
 async def test_api_refuses_missing_or_wrong_token(client: httpx.AsyncClient, header: str | None) -> None:
     headers = {"Authorization": header} if header else {}

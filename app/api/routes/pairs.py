@@ -27,13 +27,14 @@ def _pair(hub: Hub, pair_id: str) -> PairSettings:
 @router.post(
     "/{pair_id}/sync",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={**_UNKNOWN_PAIR, 503: {"description": "scheduler not running"}},
+    responses={**_UNKNOWN_PAIR, 409: {"description": "pair disabled"}, 503: {"description": "scheduler not running"}},
 )
 def trigger_sync(
     hub: HubDep, pair_id: str, full: Annotated[bool, Query(description="full resync")] = False
 ) -> SyncRequested:
     """Queue a run now; repeated requests before it starts collapse into one run."""
-    _pair(hub, pair_id)
+    if not _pair(hub, pair_id).enabled:
+        raise HTTPException(409, f"pair {pair_id!r} is disabled in the configuration")
     if hub.scheduler is None or not hub.scheduler.running:
         raise HTTPException(503, "the scheduler is not running")
     hub.scheduler.run_now(pair_id, full=full, trigger="admin")
@@ -65,7 +66,7 @@ def approve_held_deletes(hub: HubDep, pair_id: str, body: ApproveHeldDeletes) ->
     approved = hub.db.approve_held_deletes(key, body.up_to if body.up_to is not None else held.missing)
     if approved is None:  # a census released it meanwhile
         raise HTTPException(404, f"nothing is held back in {body.connector}/{body.stream}/{body.partition}")
-    scheduled = hub.scheduler is not None and hub.scheduler.running
+    scheduled = pair.enabled and hub.scheduler is not None and hub.scheduler.running
     if scheduled:
         assert hub.scheduler is not None
         hub.scheduler.run_now(pair_id, trigger="admin")
