@@ -1,4 +1,4 @@
-"""The ``passerelle`` command: serve | demo | sync | status | check | db upgrade | sandbox.
+"""The ``passerelle`` command: serve | demo | sync | status | check | approve-deletes | db upgrade | sandbox.
 
 Exit codes: 0 success, 1 a sync or check failed, 2 invalid configuration or usage.
 """
@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="show every connector and pair with counts")
     sub.add_parser("check", help="validate the config and probe every connector")
 
+    approve = sub.add_parser("approve-deletes", help="approve deletes the mass-delete guard held back")
+    approve.add_argument("pair", help="pair id")
+    approve.add_argument("label", help="connector/stream/partition, as `status` lists it")
+    approve.add_argument("--up-to", type=int, help="at most this many (default: as many as were held back)")
+
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply pending migrations")
@@ -82,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from app.cli.status import check_command
 
             return asyncio.run(check_command(settings))
+        if args.command == "approve-deletes":
+            from app.cli.deletes import approve_deletes_command
+
+            return asyncio.run(approve_deletes_command(settings, args.pair, args.label, args.up_to))
         if args.command == "db":
             from app.storage import upgrade
 

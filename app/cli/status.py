@@ -37,7 +37,7 @@ async def status_command(settings: Settings) -> int:
     held = [(p.id, h) for p in status.pairs for h in p.held_deletes]
     if held:
         print()
-        print("HELD-BACK DELETES (approve on the status page or POST /api/pairs/<pair>/held-deletes/approve)")
+        print("HELD-BACK DELETES (approve: passerelle approve-deletes <pair> <label>, or on the status page)")
         for pair_id, h in held:
             approval = f"approved up to {h.approved_up_to}" if h.approved_up_to is not None else "not approved"
             print(f"{pair_id:<24} {h.label:<40} {h.missing:>6}  {approval}: {h.reason}")

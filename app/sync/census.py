@@ -24,14 +24,15 @@ import structlog
 
 from app.connectors.base import RefBatch
 from app.connectors.common import RetryPolicy, with_retries
+from app.errors import ConfigError, RecordNotFound
 from app.models import DeleteReason, Tombstone, hub_id_for
-from app.settings import SyncSettings
-from app.storage.protocol import RunRecord, Store
+from app.settings import PairSettings, SyncSettings
+from app.storage.protocol import CursorKey, HeldDeletes, RunRecord, Store
 from app.sync.derive import forget_records
 from app.sync.pairs import Endpoint
 from app.sync.runs import Clock, cursor_label
 
-__all__ = ["CensusVerdict", "judge_census", "run_census"]
+__all__ = ["CensusVerdict", "approve_held_deletes", "judge_census", "run_census"]
 
 log = structlog.get_logger(__name__)
 
@@ -128,3 +129,20 @@ async def run_census(
         # Released only after the deletes committed: a crash before leaves the approval for the next census.
         await asyncio.to_thread(store.release_held_deletes, key)
     return False
+
+
+def approve_held_deletes(store: Store, pair: PairSettings, key: CursorKey, up_to: int | None = None) -> HeldDeletes:
+    """An admin's approval of the deletes held back in ``key``, a partition ``pair`` pulls: the next
+    census there deletes what vanished if it is at most ``up_to`` (default: as many as were held).
+
+    ``ConfigError`` when the pair does not pull that stream; ``RecordNotFound`` when nothing is held.
+    """
+    if (key.connector, key.stream) not in pair.pulled_streams():
+        raise ConfigError(f"pair {pair.id!r} does not pull {key.connector}/{key.stream}")
+    if up_to is not None and up_to < 1:
+        raise ConfigError(f"up_to must be at least 1, not {up_to}")
+    held = store.held_deletes(key)
+    approved = store.approve_held_deletes(key, up_to if up_to is not None else held.missing) if held else None
+    if approved is None:  # never held, or a census released it meanwhile
+        raise RecordNotFound(f"nothing is held back in {cursor_label(key)}")
+    return approved

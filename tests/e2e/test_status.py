@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import socket
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import structlog
 import uvicorn
 import yaml
 from pydantic import SecretStr
@@ -24,20 +21,6 @@ from app.settings import Settings
 from e2e.kit import Rig
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """The CLI configures logging for the process (on the captured stderr): put it back afterwards."""
-    saved = structlog.get_config()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    try:
-        yield
-    finally:
-        structlog.configure(**saved)
-        root.handlers[:] = handlers
-        root.setLevel(level)
 
 
 def _plain(value: Any) -> Any:

@@ -8,9 +8,11 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from app.api.deps import AdminDep, HubDep
 from app.api.schemas import ApproveHeldDeletes, HeldDeletesApproved, HeldDeletesPublic, SyncRequested
+from app.errors import ConfigError, RecordNotFound
 from app.hub import Hub
 from app.settings import PairSettings
 from app.storage.protocol import CursorKey
+from app.sync.census import approve_held_deletes
 
 router = APIRouter(prefix="/api/pairs", tags=["pairs"], dependencies=[AdminDep])
 
@@ -53,19 +55,15 @@ def list_held_deletes(hub: HubDep, pair_id: str) -> list[HeldDeletesPublic]:
     "/{pair_id}/held-deletes/approve",
     responses={404: {"description": "unknown pair, or nothing held back in that partition"}},
 )
-def approve_held_deletes(hub: HubDep, pair_id: str, body: ApproveHeldDeletes) -> HeldDeletesApproved:
+def approve_deletes(hub: HubDep, pair_id: str, body: ApproveHeldDeletes) -> HeldDeletesApproved:
     """Approve the deletes held back in one partition: the next run counts it again and deletes
     what vanished, if that is still at most ``up_to`` records (default: as many as were held)."""
     pair = _pair(hub, pair_id)
-    if (body.connector, body.stream) not in pair.pulled_streams():
-        raise HTTPException(404, f"pair {pair_id!r} does not pull {body.connector}/{body.stream}")
-    key = CursorKey(body.connector, body.stream, body.partition)
-    held = hub.db.held_deletes(key)
-    if held is None:
-        raise HTTPException(404, f"nothing is held back in {body.connector}/{body.stream}/{body.partition}")
-    approved = hub.db.approve_held_deletes(key, body.up_to if body.up_to is not None else held.missing)
-    if approved is None:  # a census released it meanwhile
-        raise HTTPException(404, f"nothing is held back in {body.connector}/{body.stream}/{body.partition}")
+    try:
+        approved = approve_held_deletes(hub.db, pair, CursorKey(body.connector, body.stream, body.partition),
+                                        body.up_to)
+    except (ConfigError, RecordNotFound) as exc:
+        raise HTTPException(404, str(exc)) from exc
     scheduled = pair.enabled and hub.scheduler is not None and hub.scheduler.running
     if scheduled:
         assert hub.scheduler is not None
