@@ -26,7 +26,7 @@ from typing import Any, Self, TypeVar
 import structlog
 
 from app.connectors.base import Capability, Change, CheckResult, Page, Ref, StreamSpec, WriteResult
-from app.connectors.common import BlockingCalls, RetryPolicy, count_call, metered, with_retries
+from app.connectors.common import BlockingCalls, RetryPolicy, metered, with_retries
 from app.connectors.confluence.client import ConfluenceClient
 from app.connectors.confluence.cursor import SyncCursor
 from app.connectors.confluence.mapping import page_to_change, parse_time, storage_for, update_payload
@@ -104,8 +104,7 @@ class ConfluenceConnector:
 
         async def once() -> T:
             self.api_calls += 1
-            count_call()
-            return await self._calls.run(fn)
+            return await self._calls.run(fn)  # which counts the call into the task's meter
 
         return await with_retries(once, policy, what=f"confluence {what}")
 
