@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import urllib.error
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -66,11 +66,26 @@ class SlackClient:
         return await with_retries(lambda: self._attempt(method, args, False), self._policy,
                                   what=f"slack {method}")
 
-    async def write(self, method: str, **body: Any) -> SlackAnswer:
-        """Call ``method`` with a JSON body (writes: ``metadata`` and ``blocks`` stay structured)."""
+    async def write(
+        self, method: str, *, recover: Callable[[], Awaitable[SlackAnswer | None]] | None = None, **body: Any
+    ) -> SlackAnswer:
+        """Call ``method`` with a JSON body (writes: ``metadata`` and ``blocks`` stay structured).
+
+        Before each retry, ``recover`` may find what an attempt whose answer was lost already did
+        (a 5xx or a timeout can come after Slack has posted): its answer then ends the call."""
         args = {k: v for k, v in body.items() if v is not None}
-        return await with_retries(lambda: self._attempt(method, args, True), self._policy,
-                                  what=f"slack {method}")
+        attempts = 0
+
+        async def attempt() -> SlackAnswer:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1 and recover is not None:
+                found = await recover()
+                if found is not None:
+                    return found
+            return await self._attempt(method, args, True)
+
+        return await with_retries(attempt, self._policy, what=f"slack {method}")
 
     async def _attempt(self, method: str, args: dict[str, Any], as_json: bool) -> SlackAnswer:
         """One request in a worker thread (slack_sdk blocks), once its method is not paused."""

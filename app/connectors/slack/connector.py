@@ -26,7 +26,7 @@ from app.connectors.base import (
     WriteResult,
 )
 from app.connectors.common import RetryPolicy, metered
-from app.connectors.slack.client import SlackClient
+from app.connectors.slack.client import SlackAnswer, SlackClient
 from app.connectors.slack.cursor import ChannelCursor
 from app.connectors.slack.mapping import (
     external_id,
@@ -47,6 +47,8 @@ __all__ = ["REQUIRED_SCOPES", "SlackConnector"]
 
 REQUIRED_SCOPES = ("channels:history", "channels:read", "chat:write", "users:read", "users:read.email")
 USERS_PAGE = 200
+_RECOVER_LOOKBACK_S = 300.0
+"""How far before a post's first attempt its retry looks for it: the hub's clock is not Slack's."""
 
 
 class SlackConnector:
@@ -226,12 +228,25 @@ class SlackConnector:
     async def create(
         self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None
     ) -> WriteResult:
-        """Slack has no idempotent post: ``idempotency_key`` is not used, so a post whose answer was
-        lost may repeat."""
+        """Slack has no idempotent post. The message carries ``idempotency_key`` in its metadata;
+        when an attempt fails in a way that may have posted anyway (a 5xx, a timeout), the retry
+        first looks for a message with that key posted since just before the first attempt and
+        takes it instead of posting again. A later call for the same write (the outbox retrying a
+        post whose every attempt failed) does not look, and may still repeat it."""
         message = self._message_body(stream, body)
         thread = message.thread_ts if message.thread_ts and message.thread_ts != message.ts else None
-        answer = await self.client.write("chat.postMessage", channel=partition, text=message.text,
-                                         thread_ts=thread, metadata=origin_marker(origin))
+        since = f"{self._clock() - _RECOVER_LOOKBACK_S:.6f}"
+
+        async def recover() -> SlackAnswer | None:
+            assert idempotency_key is not None
+            raw = await self.reader.find_posted(partition, thread, idempotency_key, since)
+            if raw is None:
+                return None
+            return SlackAnswer({"ok": True, "channel": partition, "ts": raw["ts"], "message": raw}, {})
+
+        answer = await self.client.write("chat.postMessage", recover=recover if idempotency_key else None,
+                                         channel=partition, text=message.text, thread_ts=thread,
+                                         metadata=origin_marker(origin, idempotency_key))
         raw = dict(answer.data.get("message") or {})
         raw.setdefault("ts", answer.data["ts"])
         return WriteResult(external_id(str(answer.data["channel"]), str(answer.data["ts"])),

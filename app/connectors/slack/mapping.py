@@ -26,6 +26,7 @@ __all__ = [
     "to_message",
     "to_person",
     "ts_datetime",
+    "write_key_of",
 ]
 
 ORIGIN_EVENT_TYPE = "passerelle_origin"
@@ -82,17 +83,29 @@ def to_message(channel: str, raw: dict[str, Any]) -> Message:
     )
 
 
-def origin_marker(origin: str) -> dict[str, Any]:
-    """Message ``metadata`` (a real chat.postMessage field) naming the hub write that made it."""
-    return {"event_type": ORIGIN_EVENT_TYPE, "event_payload": {"origin": origin}}
+def origin_marker(origin: str, key: str | None = None) -> dict[str, Any]:
+    """Message ``metadata`` (a real chat.postMessage field) naming the hub write that made it, and
+    that write's idempotency ``key`` when it has one (what a retried post looks for)."""
+    payload = {"origin": origin} if key is None else {"origin": origin, "key": key}
+    return {"event_type": ORIGIN_EVENT_TYPE, "event_payload": payload}
+
+
+def write_key_of(raw: dict[str, Any]) -> str | None:
+    """The idempotency key of the hub write that posted ``raw``, if the hub posted it with one."""
+    return _marked(raw, "key")
 
 
 def origin_of(raw: dict[str, Any]) -> str | None:
+    return _marked(raw, "origin")
+
+
+def _marked(raw: dict[str, Any], field: str) -> str | None:
+    """``field`` of the hub's origin marker in ``raw``'s metadata; None when the hub did not mark it."""
     metadata = raw.get("metadata") or {}
     if metadata.get("event_type") != ORIGIN_EVENT_TYPE:
         return None
-    origin = (metadata.get("event_payload") or {}).get("origin")
-    return str(origin) if origin else None
+    value = (metadata.get("event_payload") or {}).get(field)
+    return str(value) if value else None
 
 
 def is_person(raw: dict[str, Any]) -> bool:

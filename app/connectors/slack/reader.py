@@ -42,7 +42,14 @@ from app.connectors.base import Change, Page, Ref, RefBatch
 from app.connectors.common import metered
 from app.connectors.slack.client import SlackClient
 from app.connectors.slack.cursor import ChannelCursor, ThreadState, micros
-from app.connectors.slack.mapping import external_id, is_placeholder, message_version, to_message, ts_datetime
+from app.connectors.slack.mapping import (
+    external_id,
+    is_placeholder,
+    message_version,
+    to_message,
+    ts_datetime,
+    write_key_of,
+)
 from app.connectors.slack.overlap import in_order, read_ahead
 from app.errors import RecordNotFound
 from app.models import DeleteReason, Tombstone
@@ -108,6 +115,18 @@ class ChannelReader:
             return None
         reply: Raw | None = next((m for m in answer.data.get("messages", []) if m.get("ts") == ts), None)
         return reply
+
+    async def find_posted(self, channel: str, thread_ts: str | None, key: str, oldest: str) -> Raw | None:
+        """The message the hub posted with write ``key`` since ``oldest``: at the top level of
+        ``channel``, or among the replies of ``thread_ts``; None when there is none."""
+        if thread_ts is None:
+            async with aclosing(self.history(channel, oldest=oldest)) as pages:
+                async for messages in pages:
+                    found = next((m for m in messages if write_key_of(m) == key), None)
+                    if found is not None:
+                        return found
+            return None
+        return next((m for m in await self.thread(channel, thread_ts) or [] if write_key_of(m) == key), None)
 
     # --- changes ----------------------------------------------------------------------------
     def upsert(self, channel: str, raw: Raw) -> Change:

@@ -23,6 +23,9 @@ class Chaos:
     webhook_drop_rate: float = 0.0
     webhook_duplicate_rate: float = 0.0
     token_expired: bool = False
+    lost_answers: int = 0
+    """The next this many API requests take effect, but their answer is lost: the client gets a 502
+    (a gateway that timed out after the vendor had done the work). Counts down."""
     """Every API request is refused as unauthenticated (a revoked or expired token)."""
     seed: int = 0
     _rng: random.Random = field(default_factory=random.Random, repr=False, compare=False)

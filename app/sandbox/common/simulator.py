@@ -5,7 +5,8 @@ A vendor subclass adds its API routes to ``self.app`` (a FastAPI app) and its ow
 the vendor's. This base adds, for every simulator:
 
 - a request log of every API call (``GET /_sandbox/requests?since=<seq>``, ``DELETE`` clears it);
-- chaos (``GET|PATCH /_sandbox/chaos``): 5xx, 429 + ``Retry-After``, latency, an expired token;
+- chaos (``GET|PATCH /_sandbox/chaos``): 5xx, 429 + ``Retry-After``, latency, an expired token,
+  answers lost after the work was done;
 - ``GET /_sandbox/health`` and ``POST /_sandbox/reset`` (calls :meth:`reset`);
 - a 404 for any unimplemented path, whose body names the path.
 """
@@ -162,9 +163,15 @@ class _ChaosAndLog:
         elif chaos.roll(chaos.error_rate):
             status = chaos.choice([500, 502, 503])
             injected = self.sim.error_body(status, "injected server error")
+        lose_answer = injected is None and chaos.lost_answers > 0
+        if lose_answer:
+            chaos.lost_answers -= 1
         try:
             if injected is not None:
                 await injected(scope, receive, send_wrapper)
+            elif lose_answer:
+                await self.inner(scope, receive, _discard)  # the route runs: its effect stays
+                await self.sim.error_body(502, "injected: the answer was lost")(scope, receive, send_wrapper)
             else:
                 await self.inner(scope, receive, send_wrapper)
         finally:
@@ -177,3 +184,7 @@ class _ChaosAndLog:
                 (time.perf_counter() - t0) * 1000,
                 status_holder["retry_after"],
             )
+
+
+async def _discard(message: Any) -> None:
+    """An ASGI ``send`` that drops what the route answered."""

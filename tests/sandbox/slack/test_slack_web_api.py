@@ -260,3 +260,14 @@ def test_arguments_arrive_as_query_form_or_json(sim: SlackSimulator, served: Ser
                               data={"channel": cid, "limit": "2", "token": DEFAULT_BOT_TOKEN}).json()
     assert by_query == by_form == by_json == by_token_arg
     assert len(by_query["messages"]) == 2
+
+
+def test_a_lost_answer_takes_effect_but_answers_502(sim: SlackSimulator, web: WebClient) -> None:
+    cid = sim.channel_id("dev")
+    sim.chaos.update({"lost_answers": 1})
+    with pytest.raises(SlackApiError) as lost:
+        web.chat_postMessage(channel=cid, text="posted, answer lost")
+    assert lost.value.response.status_code == 502
+    assert [m["text"] for m in sim.workspace.messages[cid].values()].count("posted, answer lost") == 1
+    assert sim.chaos.lost_answers == 0
+    assert web.chat_postMessage(channel=cid, text="answered")["ok"] is True
