@@ -40,8 +40,9 @@ def _burst(sim: JiraSimulator, count: int, label: str) -> set[str]:
 
 
 async def _past_the_overlap(sim: JiraSimulator) -> None:
-    """Until Jira's clock, in the whole seconds its ``Date`` header gives, is an overlap past the last edit."""
-    deadline = sim.store.last_ms + OVERLAP_S * 1000 + 1000
+    """Until Jira's clock, as its ``Date`` header gives it, is an overlap past the last edit: the
+    header has whole seconds, and the sandbox's server refreshes it once a second (up to ~1 s old)."""
+    deadline = sim.store.last_ms + OVERLAP_S * 1000 + 3000
     while time.time() * 1000 <= deadline:  # noqa: ASYNC110 - waiting for the clock itself
         await asyncio.sleep(0.05)
 
