@@ -48,10 +48,11 @@ class SyncSizes:
     big_pairs: tuple[str, ...] = ("jira-issues", "slack-messages", "google-events")
     change_share: float = 0.01
     fixed_changes: int = 100
-    quiet_after_burst_wait_s: float = 62.0
+    quiet_after_burst_wait_s: float = 64.0
     """Before the quiet cycles that follow the last edit burst (at the smallest scale): the Jira
-    cursor's 60 s overlap and the whole second of the ``Date`` it anchors on (``--quick`` waits 0.1 s
-    only to drive the steps). 0: not measured."""
+    cursor's 60 s overlap, the whole second of the ``Date`` it anchors on, and up to a second more
+    by which the sandbox's server may hand out an older ``Date`` (it refreshes it once a second).
+    ``--quick`` waits 0.1 s only to drive the steps. 0: not measured."""
     quiet_after_burst_cycles: int = 4
     burst_edits: int = 1000
     """The burst before those quiet cycles: ten pages, so that a re-read of it shows."""
