@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.storage.protocol import HeldDeletes, RunRecord
+from app.sync.runs import cursor_label
 
 PairState = Literal["disabled", "pending", "running", "ok", "failing", "suspicious"]
 
@@ -62,7 +63,7 @@ class HeldDeletesPublic(BaseModel):
     @classmethod
     def of(cls, held: HeldDeletes) -> HeldDeletesPublic:
         key = held.key
-        return cls(label=f"{key.connector}/{key.stream}/{key.partition}", connector=key.connector,
+        return cls(label=cursor_label(key), connector=key.connector,
                    stream=key.stream, partition=key.partition, missing=held.missing, reason=held.reason,
                    held_at=held.held_at, approved_up_to=held.approved_up_to, approved_at=held.approved_at)
 
