@@ -1,10 +1,16 @@
-"""Calls to the Slack Web API through slack_sdk, from worker threads, with hub retries.
+"""Calls to the Slack Web API through slack_sdk's asyncio client, with hub retries.
 
-slack_sdk is built with ``retry_handlers=[]``: its default connection-error retry and
-its optional ``RateLimitErrorRetryHandler`` would retry inside the worker thread,
-invisible to our pacing, our call counts and our logs. Instead every failure is mapped
-to a hub error here and :func:`with_retries` decides: a 429 waits at least its
-``Retry-After`` (never less), a 5xx or network error backs off, anything else fails.
+slack_sdk's ``AsyncWebClient`` runs on one aiohttp session per event loop, so calls reuse
+keep-alive connections. Its blocking ``WebClient`` opens a new connection (and against
+Slack a new TLS handshake) for every call, and needs a worker thread per call: a full read
+makes one ``conversations.replies`` per thread, and that per-call cost doubled the read's
+time on loopback (docs/benchmarks.md, fifth pass).
+
+slack_sdk is built with ``retry_handlers=[]``: its connection-error retry and its optional
+``RateLimitErrorRetryHandler`` would retry inside the SDK, invisible to our pacing, our call
+counts and our logs. Instead every failure is mapped to a hub error here and
+:func:`with_retries` decides: a 429 waits at least its ``Retry-After`` (never less), a 5xx
+or network error backs off, anything else fails.
 
 Calls may run concurrently (at most ``max_concurrency`` at a time): a 429 also pauses
 its method for every other call of this client (:class:`MethodPauses`), checked after
@@ -15,14 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import urllib.error
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from slack_sdk import WebClient
+import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from app.connectors.common import RetryPolicy, count_call, with_retries
 from app.connectors.slack.errors import hub_error
@@ -48,12 +54,36 @@ class SlackClient:
         if not base.endswith("/api/"):
             base += "api/"
         context = ssl.create_default_context(cafile=str(settings.ca_file)) if settings.ca_file else None
-        self._web = WebClient(token=settings.bot_token.get_secret_value(), base_url=base,
-                              timeout=int(settings.timeout_s), ssl=context, retry_handlers=[])
+        self._web = AsyncWebClient(token=settings.bot_token.get_secret_value(), base_url=base,
+                                   timeout=int(settings.timeout_s), ssl=context, retry_handlers=[])
+        self._timeout_s = settings.timeout_s
+        self._max_concurrency = settings.max_concurrency
+        self._session_loop: asyncio.AbstractEventLoop | None = None
         self._policy = policy or RetryPolicy()
         self._slots = asyncio.Semaphore(settings.max_concurrency)
         self.pauses = MethodPauses(sleep=self._policy.sleep)
         self._calls = 0
+
+    async def aclose(self) -> None:
+        """Close the connections held open for later calls."""
+        session, self._web.session = self._web.session, None
+        if session is not None and self._session_loop is asyncio.get_running_loop():
+            await session.close()
+        self._session_loop = None
+
+    def _session(self) -> aiohttp.ClientSession:
+        """The keep-alive session of the running event loop (an aiohttp session serves one loop)."""
+        loop = asyncio.get_running_loop()
+        session = self._web.session
+        if session is None or session.closed or self._session_loop is not loop:
+            # A session opened in another loop cannot be closed from this one; its connections
+            # close with that loop. slack_sdk applies its own timeout only to sessions it makes.
+            session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self._timeout_s),
+                connector=aiohttp.TCPConnector(limit=self._max_concurrency),
+            )
+            self._web.session, self._session_loop = session, loop
+        return session
 
     @property
     def calls(self) -> int:
@@ -88,29 +118,30 @@ class SlackClient:
         return await with_retries(attempt, self._policy, what=f"slack {method}")
 
     async def _attempt(self, method: str, args: dict[str, Any], as_json: bool) -> SlackAnswer:
-        """One request in a worker thread (slack_sdk blocks), once its method is not paused."""
+        """One request, once its method is not paused."""
         async with self._slots:
             await self.pauses.wait(method)
             self._calls += 1
             count_call()
             try:
-                return await asyncio.to_thread(self._send, method, args, as_json)
+                return await self._send(method, args, as_json)
             except RateLimited as exc:
                 self.pauses.pause(method, exc.retry_after)
                 raise
 
-    def _send(self, method: str, args: dict[str, Any], as_json: bool) -> SlackAnswer:
+    async def _send(self, method: str, args: dict[str, Any], as_json: bool) -> SlackAnswer:
+        self._session()
         try:
             if as_json:
-                response = self._web.api_call(method, json=args)
+                response = await self._web.api_call(method, json=args)
             else:
-                response = self._web.api_call(_with_query(method, args))
+                response = await self._web.api_call(_with_query(method, args))
         except SlackApiError as exc:
             answer = exc.response
             data = answer.data if isinstance(answer.data, dict) else {}
             raise hub_error(answer.status_code, data, _lower(answer.headers)) from exc
-        except (urllib.error.URLError, TimeoutError, ConnectionError, SlackRequestError) as exc:
-            raise TransientError(f"slack {method}: {exc}") from exc
+        except (aiohttp.ClientError, TimeoutError, ConnectionError, SlackRequestError) as exc:
+            raise TransientError(f"slack {method}: {exc or type(exc).__name__}") from exc
         data = response.data if isinstance(response.data, dict) else {}
         return SlackAnswer(data, _lower(response.headers))
 

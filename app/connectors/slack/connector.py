@@ -81,8 +81,10 @@ class SlackConnector:
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
-        self._client = None
+        client, self._client = self._client, None
         self._reader = None
+        if client is not None:
+            await client.aclose()
 
     @property
     def client(self) -> SlackClient:
