@@ -185,7 +185,8 @@ class Connector(Protocol):
         ...
 
     async def create(
-        self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None
+        self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None,
+        earlier_attempt_since: datetime | None = None,
     ) -> WriteResult:
         """Create a record carrying the hub's ``origin`` marker (for echo suppression).
 
@@ -193,6 +194,11 @@ class Connector(Protocol):
         connector hands the key to the vendor (Graph ``transactionId``, a Google event id
         derived from it) or looks for the record an earlier attempt made, and answers with
         that record (``WriteResult.adopted``).
+
+        ``earlier_attempt_since``: an earlier call for this write may have made the record at or
+        after this time (the outbox retrying a row that failed, or that a crashed run left). A
+        connector whose tool has no idempotent create but can find a record by its key (Slack)
+        looks before creating; the others need not.
         """
         ...
 

@@ -111,11 +111,15 @@ class Pusher:
 
     # --- the three operations --------------------------------------------------------------
 
-    async def _create(self, item: OutboxItem, write: OutboxWrite) -> None:
+    async def _create(self, item: OutboxItem, write: OutboxWrite, *, leftover: bool) -> None:
         end = self._end(write.to)
         assert write.body is not None and write.source is not None
+        # A row that failed before, or that an earlier run left pending (it may have crashed after
+        # the tool made the record), may already have its record: a tool without idempotent creates
+        # looks for it by the key before making another.
+        tried = item.created_at if leftover or item.attempts > 0 else None
         result = await end.connector.create(end.stream, write.partition, write.body, self.origin,
-                                            idempotency_key=item.idempotency_key)
+                                            idempotency_key=item.idempotency_key, earlier_attempt_since=tried)
         self.run.api_calls += 1
         made, upsert = await self._written(end, write.partition, result, write.body, None)
         row = self._row(write, write.source, result, write.body)
@@ -201,7 +205,7 @@ class Pusher:
         try:
             match write.operation:
                 case "create":
-                    await self._create(item, write)
+                    await self._create(item, write, leftover=leftover)
                 case "update":
                     await self._update(item, write)
                 case "delete":

@@ -304,7 +304,8 @@ class ConfluenceConnector:
         return body
 
     async def create(
-        self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None
+        self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None,
+        earlier_attempt_since: datetime | None = None,
     ) -> WriteResult:
         """Confluence has no idempotent create: ``idempotency_key`` is not used, so a create whose
         answer was lost may repeat (unless the space refuses a second page with the same title)."""

@@ -215,7 +215,8 @@ class GoogleCalendarConnector:
 
     # --- writes -----------------------------------------------------------------------------
     async def create(
-        self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None
+        self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None,
+        earlier_attempt_since: datetime | None = None,
     ) -> WriteResult:
         """``events.insert``; with a key, the event id is derived from it, so a retried insert meets
         Google's 409 ``duplicate`` and the event the first attempt made is adopted."""

@@ -229,7 +229,8 @@ class JiraConnector:
 
     # --- writes ----------------------------------------------------------------------------
     async def create(
-        self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None
+        self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None,
+        earlier_attempt_since: datetime | None = None,
     ) -> WriteResult:
         """Jira has no idempotent create and a self-hosted hub cannot search issue properties (they index only
         for a Connect/Forge app): ``idempotency_key`` is not used, so a create whose answer was lost may repeat."""

@@ -77,12 +77,16 @@ class MemoryConnector:
         page_size: int = 50,
         partitions: Mapping[str, Sequence[str]] | None = None,
         clock: Callable[[], datetime] | None = None,
+        keyed_creates: bool = True,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         self.name = name
         self.settings = settings
         self.page_size = page_size
+        self.keyed_creates = keyed_creates
+        """True: creates are idempotent by key (Graph); False: only a create told of an earlier attempt
+        looks for what that attempt made (Slack)."""
         self.faults = Faults()
         self.calls: Counter[str] = Counter()
         self._clock = clock or _StrictClock()
@@ -169,14 +173,19 @@ class MemoryConnector:
     # --- writes --------------------------------------------------------------------------------
 
     async def create(
-        self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None
+        self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None,
+        earlier_attempt_since: datetime | None = None,
     ) -> WriteResult:
-        """Like Graph's ``transactionId``: a key seen before answers with the live record it made."""
+        """Like Graph's ``transactionId``: a key seen before answers with the live record it made.
+
+        Built with ``keyed_creates=False``, like Slack: a create is looked up by its key only when
+        told ``earlier_attempt_since``; otherwise it makes a new record whatever its key."""
         await self._call("create")
         self._partition(stream, partition)
         self._check_kind(stream, body)
         data = self._stream(stream)
-        known = data.items.get(data.by_key.get(idempotency_key, "")) if idempotency_key else None
+        look = idempotency_key is not None and (self.keyed_creates or earlier_attempt_since is not None)
+        known = data.items.get(data.by_key.get(idempotency_key or "", "")) if look else None
         if known is not None and known.live:
             self.faults.after_write("create")
             return WriteResult(known.external_id, str(known.version), self._raw(known), adopted=True)

@@ -50,7 +50,7 @@ class Faults:
     _crash_after: int | None = None
     _crash_stream: str | None = None
     _pages_since_armed: int = 0
-    _crash_after_write: set[str] = field(default_factory=set)
+    _after_write: dict[str, ErrorFactory] = field(default_factory=dict)
 
     def fail_next(self, operation: str, times: int, error: ErrorFactory) -> None:
         """Make the next ``times`` calls of ``operation`` raise ``error()``."""
@@ -67,17 +67,22 @@ class Faults:
     def crash_after_write(self, operation: str) -> None:
         """Raise :class:`SimulatedCrash` right after the next successful ``operation``
         (``create``, ``update`` or ``delete``): the tool holds the write, the hub never heard. One-shot."""
-        self._crash_after_write.add(operation)
+        self.fail_after_write(operation, lambda: SimulatedCrash(f"simulated crash after a successful {operation}"))
+
+    def fail_after_write(self, operation: str, error: ErrorFactory) -> None:
+        """Raise ``error()`` right after the next successful ``operation``: the tool holds the write and
+        its answer was lost (a 5xx or a timeout after the vendor wrote). One-shot."""
+        self._after_write[operation] = error
 
     def disarm_crash(self) -> None:
         self._crash_after = None
         self._crash_stream = None
-        self._crash_after_write.clear()
+        self._after_write.clear()
 
     def clear(self) -> None:
         """Disarm everything."""
         self._armed.clear()
-        self._crash_after_write.clear()
+        self._after_write.clear()
         self._crash_after = None
         self._crash_stream = None
         self.list_nothing = False
@@ -86,7 +91,7 @@ class Faults:
 
     @property
     def crash_armed(self) -> bool:
-        return self._crash_after is not None or bool(self._crash_after_write)
+        return self._crash_after is not None or bool(self._after_write)
 
     async def before(self, operation: str) -> None:
         """Called at the start of every operation: waits, then raises the first armed fault."""
@@ -114,7 +119,7 @@ class Faults:
         raise SimulatedCrash(f"simulated crash after page {self._pages_since_armed}")
 
     def after_write(self, operation: str) -> None:
-        """Called once a write took effect in the tool; fires an armed crash-after-write."""
-        if operation in self._crash_after_write:
-            self._crash_after_write.discard(operation)
-            raise SimulatedCrash(f"simulated crash after a successful {operation}")
+        """Called once a write took effect in the tool; fires an armed fault-after-write."""
+        error = self._after_write.pop(operation, None)
+        if error is not None:
+            raise error()

@@ -240,7 +240,8 @@ class OutlookConnector:
 
     # --- writes ---------------------------------------------------------------------------
     async def create(
-        self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None
+        self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None,
+        earlier_attempt_since: datetime | None = None,
     ) -> WriteResult:
         """POST with a ``transactionId`` (from ``idempotency_key`` when given): Graph answers a retried
         create with the event the first attempt made."""

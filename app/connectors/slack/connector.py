@@ -228,16 +228,23 @@ class SlackConnector:
 
     # --- writes -----------------------------------------------------------------------------
     async def create(
-        self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None
+        self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None,
+        earlier_attempt_since: datetime | None = None,
     ) -> WriteResult:
-        """Slack has no idempotent post. The message carries ``idempotency_key`` in its metadata;
-        when an attempt fails in a way that may have posted anyway (a 5xx, a timeout), the retry
-        first looks for a message with that key posted since just before the first attempt and
-        takes it instead of posting again. A later call for the same write (the outbox retrying a
-        post whose every attempt failed) does not look, and may still repeat it."""
+        """Slack has no idempotent post. The message carries ``idempotency_key`` in its metadata.
+
+        Before posting, a message with that key is looked for when an earlier attempt may have
+        posted it: before a retry within this call, after an attempt failed in a way that may have
+        posted anyway (a 5xx, a timeout); and before the first attempt when the caller says an
+        earlier call may have (``earlier_attempt_since``: the outbox retrying a failed write, or
+        one a crashed run left). A message found is taken instead of posting again
+        (``WriteResult.adopted``). The look-up reaches a few minutes further back than the first
+        attempt, because the hub's clock is not Slack's."""
         message = self._message_body(stream, body)
         thread = message.thread_ts if message.thread_ts and message.thread_ts != message.ts else None
-        since = f"{self._clock() - _RECOVER_LOOKBACK_S:.6f}"
+        first = self._clock() if earlier_attempt_since is None else min(self._clock(),
+                                                                          earlier_attempt_since.timestamp())
+        since = f"{first - _RECOVER_LOOKBACK_S:.6f}"
 
         async def recover() -> SlackAnswer | None:
             assert idempotency_key is not None
@@ -246,6 +253,11 @@ class SlackConnector:
                 return None
             return SlackAnswer({"ok": True, "channel": partition, "ts": raw["ts"], "message": raw}, {})
 
+        if idempotency_key and earlier_attempt_since is not None:
+            found = await recover()
+            if found is not None:
+                raw = dict(found.data["message"])
+                return WriteResult(external_id(partition, str(raw["ts"])), message_version(raw), raw, adopted=True)
         answer = await self.client.write("chat.postMessage", recover=recover if idempotency_key else None,
                                          channel=partition, text=message.text, thread_ts=thread,
                                          metadata=origin_marker(origin, idempotency_key))

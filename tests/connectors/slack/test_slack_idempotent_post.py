@@ -4,6 +4,7 @@ on the retry, not posted a second time."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -66,3 +67,36 @@ async def test_without_a_lost_answer_nothing_is_looked_up(
     await fast.create("messages", channel, Message(channel=channel, text="plain", ts="0"), origin="o",
                       idempotency_key="mirror:k-3")
     assert [e.path.rsplit("/", 1)[1] for e in sim.log.since(since)] == ["chat.postMessage"]
+
+
+async def test_a_later_call_told_of_an_earlier_attempt_takes_the_message_that_attempt_posted(
+    sim: SlackSimulator, fast: SlackConnector, driver: SlackSourceDriver
+) -> None:
+    # The outbox retries a post whose run crashed after Slack posted: a new call, same key.
+    channel = driver.partition()
+    body = Message(channel=channel, text="posted before the crash", ts="0")
+    first_attempt = datetime.now(UTC)
+    made = await fast.create("messages", channel, body, origin="outbox-9", idempotency_key="mirror:k-4")
+    since = sim.log.last_seq
+
+    again = await fast.create("messages", channel, body, origin="outbox-9", idempotency_key="mirror:k-4",
+                              earlier_attempt_since=first_attempt)
+
+    assert again.adopted and again.external_id == made.external_id
+    assert len(_posted(sim, channel, "posted before the crash")) == 1
+    assert "chat.postMessage" not in [e.path.rsplit("/", 1)[1] for e in sim.log.since(since)]
+
+
+async def test_a_later_call_told_of_an_earlier_attempt_that_posted_nothing_posts_once(
+    sim: SlackSimulator, fast: SlackConnector, driver: SlackSourceDriver
+) -> None:
+    channel = driver.partition()
+    body = Message(channel=channel, text="never posted before", ts="0")
+    since = sim.log.last_seq
+
+    made = await fast.create("messages", channel, body, origin="outbox-10", idempotency_key="mirror:k-5",
+                             earlier_attempt_since=datetime.now(UTC) - timedelta(minutes=1))
+
+    (posted,) = _posted(sim, channel, "never posted before")
+    assert not made.adopted and made.external_id == f"{channel}:{posted['ts']}"
+    assert [e.path.rsplit("/", 1)[1] for e in sim.log.since(since)][-1] == "chat.postMessage"

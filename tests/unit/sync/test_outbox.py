@@ -10,7 +10,7 @@ from app.models import WorkItem
 from app.storage import RunStatus, SqlStore
 from app.sync.outbox import MAX_ATTEMPTS, OutboxWrite, idempotency_key
 
-from .support import Sides, hub_records, sync, title, two_sides, two_way_pair
+from .support import FakeClock, Sides, hub_records, memory, sync, title, two_sides, two_way_pair
 
 
 @pytest.fixture
@@ -50,6 +50,45 @@ async def test_a_crash_after_the_remote_create_and_before_the_commit_does_not_du
 
     quiet = await sync(two_way_pair(), {"a": a, "b": b}, store)
     assert (quiet.created, quiet.updated, quiet.deleted, quiet.failed) == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize("failure", ["crash", "transient"])
+async def test_a_retried_create_on_a_tool_without_idempotent_creates_finds_what_the_first_attempt_made(
+    store: SqlStore, failure: str
+) -> None:
+    # b is like Slack: a second create with the same key makes a second record, unless the hub
+    # tells it that an earlier attempt may have made one (then it looks the key up first).
+    clock = FakeClock()
+    a, b = memory("a", clock=clock), memory("b", clock=clock, keyed_creates=False)
+    a.add("items", "alpha", WorkItem(key="K-1", title="made once"))
+    if failure == "crash":
+        b.faults.crash_after_write("create")
+        with pytest.raises(SimulatedCrash):
+            await sync(two_way_pair(), {"a": a, "b": b}, store)
+    else:  # made, then the answer was lost: the run sees a transient failure
+        b.faults.fail_after_write("create", lambda: TransientError("502 after the write"))
+        failed = await sync(two_way_pair(), {"a": a, "b": b}, store)
+        assert failed.failed == 1
+    assert len(b.live_items("items")) == 1 and statuses(store) == ["pending"]
+
+    run = await sync(two_way_pair(), {"a": a, "b": b}, store)
+    assert (run.status, run.failed) == (RunStatus.SUCCEEDED, 0), run
+    assert len(b.live_items("items")) == 1 and len(a.live_items("items")) == 1
+    assert statuses(store) == ["done"]
+
+
+async def test_a_first_create_on_a_tool_without_idempotent_creates_does_not_look_for_an_earlier_one(
+    store: SqlStore,
+) -> None:
+    clock = FakeClock()
+    a, b = memory("a", clock=clock), memory("b", clock=clock, keyed_creates=False)
+    a.add("items", "alpha", WorkItem(key="K-1", title="first"))
+    first = await b.create("items", "alpha", WorkItem(key="K-1", title="x"), "o", idempotency_key="k1")
+    again = await b.create("items", "alpha", WorkItem(key="K-1", title="x"), "o", idempotency_key="k1")
+    assert first.external_id != again.external_id  # the fake honours "no idempotent create"
+    told = await b.create("items", "alpha", WorkItem(key="K-1", title="x"), "o", idempotency_key="k1",
+                          earlier_attempt_since=clock())
+    assert told.adopted and told.external_id == again.external_id
 
 
 async def test_a_retried_create_with_the_same_key_adopts_the_existing_item(sides: Sides) -> None:
