@@ -238,10 +238,11 @@ def _watch_hwm(pid: int, done: threading.Event, seen: list[float]) -> None:
             seen.append(value)
 
 
-def run_measured(cmd: list[str], env: dict[str, str] | None = None, timeout_s: float = 1800.0) -> Measured:
-    """Run ``cmd`` to the end; its wall time and its own peak RSS."""
+def run_measured(cmd: list[str], env: dict[str, str] | None = None, timeout_s: float = 1800.0,
+                 cwd: Path = ROOT) -> Measured:
+    """Run ``cmd`` (in ``cwd``) to the end; its wall time and its own peak RSS."""
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env={**os.environ, **(env or {})})
     assert proc.stdout is not None
     done, seen = threading.Event(), [0.0]

@@ -8,12 +8,15 @@ on a quiet machine).
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from bench.loadgen import LoadResult
+from bench.procs import ROOT
 from bench.run import main, verdicts
+from bench.trees import compare_trees
 
 pytestmark = pytest.mark.slow
 
@@ -49,3 +52,23 @@ def test_quick_run_measures_every_benchmark_against_its_baseline(tmp_path: Path)
 
     rows = verdicts(results)
     assert rows and all(verdict in ("PASS", "MISS") for _, _, verdict in rows)
+
+
+def test_two_trees_are_compared_on_one_sandbox_each_with_its_own_code(tmp_path: Path) -> None:
+    # The "old" tree differs from this checkout by one marker the hub prints: the run proves
+    # each tree's own code ran, not the editable install's.
+    old = tmp_path / "old"
+    shutil.copytree(ROOT / "app", old / "app")
+    cli = old / "app" / "cli" / "sync.py"
+    source = cli.read_text()
+    assert "created {run.created}" in source
+    cli.write_text(source.replace("created {run.created}", "created {run.created} [old tree]"))
+
+    result = compare_trees({"old": old, "new": ROOT}, scale=1, pair="jira-issues", rounds=2,
+                           workdir=tmp_path)
+
+    assert [len(result["runs"][name]) for name in ("old", "new")] == [2, 2]
+    for rows in result["runs"].values():
+        assert all(r["hub_s"] > 0 and r["bare_s"] > 0 and r["calls"] > 0 for r in rows)
+    assert all("[old tree]" in r["summary"] for r in result["runs"]["old"])
+    assert not any("[old tree]" in r["summary"] for r in result["runs"]["new"])
