@@ -1,11 +1,12 @@
-"""``python -m bench.trees OLD [NEW] [--scale N] [--pair P] [--rounds R]``: one change, before and after.
+"""``python -m bench.trees OLD [NEW] [--scale N] [--pair P] [--rounds R] [--resync]``: a change, before and after.
 
 Two source trees of the hub (``git archive <commit> | tar -x -C DIR``; NEW defaults to this
 checkout) run the same full sync against ONE sandbox, alternating which goes first in each
 round, each round with its own bare-loop baseline. On a shared machine only such side-by-side
 runs tell a change from the noise (docs/benchmarks.md). A tree is selected by running the hub
 with the tree as working directory and on ``PYTHONPATH`` (``python -c`` puts the working
-directory first on ``sys.path``, ahead of the editable install).
+directory first on ``sys.path``, ahead of the editable install). ``--resync`` measures a second
+full sync over the first one's database: every record is then already in the hub.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ def _hub(*args: str) -> list[str]:
     return [PYTHON, "-c", "import sys; from app.cli.main import main; sys.exit(main())", *args]
 
 
-def _full_sync(sandbox: SandboxProcess, tree: Path, pair: str, workdir: Path, tag: str) -> dict[str, Any]:
+def _full_sync(sandbox: SandboxProcess, tree: Path, pair: str, workdir: Path, tag: str, *, resync: bool
+               ) -> dict[str, Any]:
+    """One measured ``sync --full`` of ``tree`` (``resync``: a second one, over the first's database)."""
     vendor = _VENDOR[pair]
     env = {"PYTHONPATH": str(tree)}
     with database("sqlite", workdir) as url:
@@ -40,10 +43,11 @@ def _full_sync(sandbox: SandboxProcess, tree: Path, pair: str, workdir: Path, ta
         upgraded = run_measured(_hub("--config", str(config), "db", "upgrade"), env=env, cwd=tree)
         if upgraded.returncode != 0:
             raise RuntimeError(f"db upgrade in {tree} failed:\n{upgraded.stdout[-2000:]}")
-        _clear_log(sandbox, vendor)
-        synced = run_measured(_hub("--config", str(config), "sync", pair, "--full"), env=env, cwd=tree)
-        if synced.returncode != 0:
-            raise RuntimeError(f"sync in {tree} failed:\n{synced.stdout[-2000:]}")
+        for _ in range(2 if resync else 1):
+            _clear_log(sandbox, vendor)
+            synced = run_measured(_hub("--config", str(config), "sync", pair, "--full"), env=env, cwd=tree)
+            if synced.returncode != 0:
+                raise RuntimeError(f"sync in {tree} failed:\n{synced.stdout[-2000:]}")
         seconds, _ = _last_run(url, pair)
         log = _api_requests(_log(sandbox, vendor))
     if pair == "jira-issues":
@@ -56,8 +60,8 @@ def _full_sync(sandbox: SandboxProcess, tree: Path, pair: str, workdir: Path, ta
             "calls": len(log), "summary": synced.stdout.strip().splitlines()[-1]}
 
 
-def compare_trees(trees: dict[str, Path], *, scale: int, pair: str, rounds: int, workdir: Path
-                  ) -> dict[str, Any]:
+def compare_trees(trees: dict[str, Path], *, scale: int, pair: str, rounds: int, workdir: Path,
+                  resync: bool = False) -> dict[str, Any]:
     """Per tree: every round's figures and their medians."""
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
     with start_sandbox(scale, workdir) as sandbox:
@@ -66,7 +70,7 @@ def compare_trees(trees: dict[str, Path], *, scale: int, pair: str, rounds: int,
         order = list(trees.items())
         for n in range(rounds):
             for name, tree in order if n % 2 == 0 else order[::-1]:
-                row = _full_sync(sandbox, tree, pair, workdir, f"{name}-{n}")
+                row = _full_sync(sandbox, tree, pair, workdir, f"{name}-{n}", resync=resync)
                 runs[name].append(row)
                 print(n, name, row, flush=True)
     summary = {
@@ -75,8 +79,8 @@ def compare_trees(trees: dict[str, Path], *, scale: int, pair: str, rounds: int,
                "max_peak_rss_mb": max(r["peak_rss_mb"] for r in rows)}
         for name, rows in runs.items()
     }
-    return {"scale": scale, "pair": pair, "rounds": rounds, "trees": {k: str(v) for k, v in trees.items()},
-            "runs": runs, "summary": summary}
+    return {"scale": scale, "pair": pair, "rounds": rounds, "resync": resync,
+            "trees": {k: str(v) for k, v in trees.items()}, "runs": runs, "summary": summary}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=int, default=250, help="sandbox scale (250: 10,000 Jira issues)")
     parser.add_argument("--pair", choices=sorted(_VENDOR), default="jira-issues")
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--resync", action="store_true",
+                        help="measure a second full sync over the first one's database (a full resync)")
     parser.add_argument("--out", type=Path, help="where to write the JSON results")
     args = parser.parse_args(argv)
     trees = {"old": args.old.resolve(), "new": args.new.resolve()}
@@ -93,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         if not (tree / "app" / "cli" / "main.py").exists():
             parser.error(f"{tree} holds no hub source tree")
     with tempfile.TemporaryDirectory(prefix="passerelle-trees-") as tmp:
-        result = compare_trees(trees, scale=args.scale, pair=args.pair, rounds=args.rounds, workdir=Path(tmp))
+        result = compare_trees(trees, scale=args.scale, pair=args.pair, rounds=args.rounds, workdir=Path(tmp),
+                               resync=args.resync)
     for name, figures in result["summary"].items():
         print(name, figures)
     if args.out:

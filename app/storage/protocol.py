@@ -29,6 +29,7 @@ from app.storage.rows import (
     RecordQuery,
     RunRecord,
     RunStatus,
+    StoredState,
     SubscriptionRow,
 )
 
@@ -52,6 +53,7 @@ __all__ = [
     "RunRecord",
     "RunStatus",
     "Store",
+    "StoredState",
     "SubscriptionRow",
     "Transaction",
 ]
@@ -146,6 +148,11 @@ class Store(Protocol):
 
     def get_records(self, hub_ids: Sequence[str]) -> dict[str, Record]:
         """The named records that exist (tombstoned included), by hub id."""
+        ...
+
+    def stored_states(self, hub_ids: Sequence[str]) -> dict[str, StoredState]:
+        """Version, hash, partition and deletion of the named records that exist (tombstoned
+        included), by hub id: what preparing a page compares, without loading bodies."""
         ...
 
     def live_refs(self, connector: str, stream: str, partition: str,

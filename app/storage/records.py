@@ -13,7 +13,7 @@ from app.errors import PasserelleError
 from app.models import Record, Tombstone
 from app.storage.engine import json_text
 from app.storage.lookup import natural_key
-from app.storage.protocol import LinkRow, RecordQuery
+from app.storage.protocol import LinkRow, RecordQuery, StoredState
 from app.storage.sql import insert_ignore, upsert_many
 from app.storage.tables import links, records
 
@@ -27,6 +27,7 @@ __all__ = [
     "put_link",
     "record_lineage",
     "search_records",
+    "stored_states",
     "tombstone_record",
     "upsert_record",
     "upsert_records",
@@ -204,6 +205,22 @@ def get_records(conn: Connection, hub_ids: Sequence[str]) -> dict[str, Record]:
         for row in conn.execute(_GET_RECORDS, {"ids": chunk}):
             rec = _to_record(row)
             found[rec.hub_id] = rec
+    return found
+
+
+_GET_STATES = select(
+    records.c.hub_id, records.c.source_version, records.c.content_hash, records.c.partition,
+    records.c.deleted_at,
+).where(records.c.hub_id.in_(bindparam("ids", expanding=True)))
+
+
+def stored_states(conn: Connection, hub_ids: Sequence[str]) -> dict[str, StoredState]:
+    found: dict[str, StoredState] = {}
+    ids = list(dict.fromkeys(hub_ids))
+    for start in range(0, len(ids), ITER_BATCH):
+        for row in conn.execute(_GET_STATES, {"ids": ids[start : start + ITER_BATCH]}):
+            found[row.hub_id] = StoredState(row.source_version, row.content_hash, row.partition,
+                                            row.deleted_at is not None)
     return found
 
 

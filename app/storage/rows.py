@@ -28,6 +28,7 @@ __all__ = [
     "RecordQuery",
     "RunRecord",
     "RunStatus",
+    "StoredState",
     "SubscriptionRow",
 ]
 
@@ -37,6 +38,19 @@ class CursorKey:
     connector: str
     stream: str
     partition: str = ""
+
+
+@dataclass(frozen=True)
+class StoredState:
+    """What the hub holds of a record, as far as telling a change from a repeat needs: no body.
+
+    Loading whole records (their body and raw payload parsed and validated) cost ten times as
+    much as these columns, for every change of an incremental sync or a full resync."""
+
+    source_version: str | None
+    content_hash: str
+    partition: str
+    deleted: bool
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from app.storage.protocol import (
     RunRecord,
     RunStatus,
     Store,
+    StoredState,
     SubscriptionRow,
     Transaction,
 )
@@ -122,6 +123,10 @@ class SqlStore:
     def get_records(self, hub_ids: Sequence[str]) -> dict[str, Record]:
         with self._reading() as conn:
             return records.get_records(conn, hub_ids)
+
+    def stored_states(self, hub_ids: Sequence[str]) -> dict[str, StoredState]:
+        with self._reading() as conn:
+            return records.stored_states(conn, hub_ids)
 
     def live_refs(self, connector: str, stream: str, partition: str,
                   fetched_until: datetime | None = None) -> dict[str, str | None]:

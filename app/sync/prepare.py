@@ -9,15 +9,16 @@ is stored so later comparisons start from it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
 from app.connectors.base import Change
 from app.errors import SkippableRecord
 from app.models import AnyBody, Record, RecordKind, SourceRef, Tombstone, content_hash, hub_id_for
+from app.storage.rows import StoredState
 
-__all__ = ["Outcome", "Prepared", "build_record", "prepare_page"]
+__all__ = ["Outcome", "Prepared", "build_record", "prepare_page", "stored_state"]
 
 
 class Outcome(StrEnum):
@@ -63,7 +64,12 @@ def build_record(
     )
 
 
-def _classify(new: Record, stored: Record | None) -> Outcome:
+def stored_state(record: Record) -> StoredState:
+    """The part of ``record`` that :func:`prepare_page` compares."""
+    return StoredState(record.source_version, record.content_hash, record.source.partition, record.deleted)
+
+
+def _classify(new: Record, stored: StoredState | None) -> Outcome:
     if stored is None or stored.deleted:
         return Outcome.CREATED
     if new.source_version is not None and new.source_version == stored.source_version:
@@ -74,15 +80,16 @@ def _classify(new: Record, stored: Record | None) -> Outcome:
 
 
 def prepare_page(
-    changes: Sequence[Change], stored: Mapping[str, Record], *, connector: str, system: str, stream: str,
+    changes: Sequence[Change], stored: Mapping[str, StoredState], *, connector: str, system: str, stream: str,
     kind: RecordKind, partition: str, fetched_at: datetime,
 ) -> list[Prepared]:
-    """One :class:`Prepared` per change, in order; ``stored`` is the hub's view by hub id.
+    """One :class:`Prepared` per change, in order; ``stored`` is the hub's view by hub id
+    (:meth:`Store.stored_states <app.storage.protocol.Store.stored_states>`).
 
     A page may name one record several times (a log replay); each change is compared
     with the state the previous one left.
     """
-    view: dict[str, Record | None] = dict(stored)
+    view: dict[str, StoredState | None] = dict(stored)
     out: list[Prepared] = []
     for change in changes:
         hub_id = hub_id_for(connector, stream, change.external_id)
@@ -92,7 +99,7 @@ def prepare_page(
                 out.append(Prepared(hub_id, change.external_id, Outcome.UNCHANGED))
                 continue
             out.append(Prepared(hub_id, change.external_id, Outcome.DELETED, tombstone=change.tombstone))
-            view[hub_id] = before.model_copy(update={"tombstone": change.tombstone})
+            view[hub_id] = replace(before, deleted=True)
             continue
         assert change.body is not None  # a Change carries exactly one of body and tombstone
         try:
@@ -108,9 +115,9 @@ def prepare_page(
         outcome = _classify(record, before)
         needs_write = outcome is not Outcome.UNCHANGED or (
             before is not None and (before.source_version != record.source_version
-                                    or before.source.partition != partition)
+                                    or before.partition != partition)
         )
         out.append(Prepared(hub_id, change.external_id, outcome, record=record if needs_write else None))
         if needs_write:
-            view[hub_id] = record
+            view[hub_id] = stored_state(record)
     return out

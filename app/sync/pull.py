@@ -261,7 +261,7 @@ class _PartitionReader:
             # Read, prepare and commit in ONE worker-thread hop: each hop back to the event loop
             # waits for the GIL, which the read-ahead's decoding holds much of the time.
             hub_ids = [hub_id_for(end.name, end.stream, c.external_id) for c in page.changes]
-            stored = ctx.store.get_records(hub_ids) if hub_ids else {}
+            stored = ctx.store.stored_states(hub_ids) if hub_ids else {}
             prepared = prepare_page(
                 page.changes, stored, connector=end.name, system=end.connector.system, stream=end.stream,
                 kind=end.spec.kind, partition=self.partition, fetched_at=fetched_at,

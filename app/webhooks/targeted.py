@@ -175,7 +175,7 @@ async def commit_mentions(
         # may have committed these records meanwhile.
         changes, writers = await _changes(connector, key.stream, mentions)
         current = await asyncio.to_thread(
-            store.get_records, [hub_id_for(key.connector, key.stream, c.external_id) for c in changes]
+            store.stored_states, [hub_id_for(key.connector, key.stream, c.external_id) for c in changes]
         )
         prepared = prepare_page(
             changes,

@@ -36,6 +36,7 @@ from app.storage import (
     records,
     upgrade,
 )
+from app.storage.rows import StoredState
 
 T0 = datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
 
@@ -219,6 +220,21 @@ def test_get_records_returns_the_known_ones_including_tombstoned(store: SqlStore
 
     assert set(got) == {a.hub_id, b.hub_id}
     assert got[b.hub_id].deleted
+
+
+def test_stored_states_give_version_hash_partition_and_deletion_of_the_known_ones(store: SqlStore) -> None:
+    a, b, c = issue("1", version="v1"), issue("2", version="v2"), issue("3", partition="OTHER")
+    put(store, a, b, c)
+    with store.transaction() as tx:
+        tx.tombstone_record(b.hub_id, Tombstone(deleted_at=T0))
+
+    got = store.stored_states([a.hub_id, b.hub_id, c.hub_id, "missing", a.hub_id])
+
+    assert got == {
+        a.hub_id: StoredState("v1", a.content_hash, "CHK", deleted=False),
+        b.hub_id: StoredState("v2", b.content_hash, "CHK", deleted=True),
+        c.hub_id: StoredState(c.source_version, c.content_hash, "OTHER", deleted=False),
+    }
 
 
 def test_live_refs_list_one_partitions_live_records_with_versions(store: SqlStore) -> None:

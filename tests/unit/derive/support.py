@@ -67,7 +67,7 @@ def _prepare(store: Store, connector: str, changes: Sequence[Change], partition:
     ids = [hub_id_for(connector, stream, c.external_id) for c in changes]
     return prepare_page(
         changes,
-        store.get_records(ids),
+        store.stored_states(ids),
         connector=connector,
         system=system,
         stream=stream,
