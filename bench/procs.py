@@ -229,6 +229,8 @@ class Measured:
     rusage_maxrss_mb: float
     """``wait4``'s ``ru_maxrss``: on Linux it also counts the parent's resident set at the fork (the
     kernel carries the pre-exec memory's high-water mark over), so it is kept only for reference."""
+    cpu_s: float = 0.0
+    """User and system CPU of the whole process (start-up included), from ``wait4``."""
 
 
 def _watch_hwm(pid: int, done: threading.Event, seen: list[float]) -> None:
@@ -258,4 +260,5 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None, timeout_s: f
     if time.monotonic() > deadline:
         raise TimeoutError(f"{cmd} took longer than {timeout_s:g}s")
     return Measured(proc.returncode, out.decode(errors="replace"), time.perf_counter() - started,
-                    max(seen + ([last] if last is not None else [])), usage.ru_maxrss / 1024)
+                    max(seen + ([last] if last is not None else [])), usage.ru_maxrss / 1024,
+                    usage.ru_utime + usage.ru_stime)

@@ -57,6 +57,7 @@ def _full_sync(sandbox: SandboxProcess, tree: Path, pair: str, workdir: Path, ta
         base = bareloop.replay(sandbox.vendor_url(vendor), log, headers)
     return {"hub_s": round(seconds, 3), "bare_s": round(base["seconds"], 3),
             "ratio": round(seconds / base["seconds"], 3), "peak_rss_mb": round(synced.peak_rss_mb, 1),
+            "process_cpu_s": round(synced.cpu_s, 3),
             "calls": len(log), "summary": synced.stdout.strip().splitlines()[-1]}
 
 
@@ -76,6 +77,7 @@ def compare_trees(trees: dict[str, Path], *, scale: int, pair: str, rounds: int,
     summary = {
         name: {"median_hub_s": statistics.median(r["hub_s"] for r in rows),
                "median_ratio": statistics.median(r["ratio"] for r in rows),
+               "median_process_cpu_s": statistics.median(r["process_cpu_s"] for r in rows),
                "max_peak_rss_mb": max(r["peak_rss_mb"] for r in rows)}
         for name, rows in runs.items()
     }
