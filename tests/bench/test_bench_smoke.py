@@ -17,6 +17,7 @@ from bench.loadgen import LoadResult
 from bench.procs import ROOT
 from bench.run import main, verdicts
 from bench.trees import compare_trees
+from bench.writepath import main as writepath_main
 
 pytestmark = pytest.mark.slow
 
@@ -72,3 +73,12 @@ def test_two_trees_are_compared_on_one_sandbox_each_with_its_own_code(tmp_path: 
         assert all(r["hub_s"] > 0 and r["bare_s"] > 0 and r["calls"] > 0 for r in rows)
     assert all("[old tree]" in r["summary"] for r in result["runs"]["old"])
     assert not any("[old tree]" in r["summary"] for r in result["runs"]["new"])
+
+
+def test_the_write_path_is_measured_first_unchanged_and_edited(tmp_path: Path) -> None:
+    out = tmp_path / "writepath.json"
+    assert writepath_main(["--pair", "jira-issues", "--scale", "1", "--rounds", "1", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["changes"] > 0
+    assert set(result["median_us_per_change"]) == {"first", "unchanged", "edited"}
+    assert all(v > 0 for v in result["median_us_per_change"].values())
