@@ -18,7 +18,7 @@ from app.errors import SkippableRecord
 from app.models import AnyBody, Record, RecordKind, SourceRef, Tombstone, content_hash, hub_id_for
 from app.storage.rows import StoredState
 
-__all__ = ["Outcome", "Prepared", "build_record", "prepare_page", "stored_state"]
+__all__ = ["Outcome", "Prepared", "build_record", "prepare_page"]
 
 
 class Outcome(StrEnum):
@@ -64,7 +64,7 @@ def build_record(
     )
 
 
-def stored_state(record: Record) -> StoredState:
+def _state_of(record: Record) -> StoredState:
     """The part of ``record`` that :func:`prepare_page` compares."""
     return StoredState(record.source_version, record.content_hash, record.source.partition, record.deleted)
 
@@ -119,5 +119,5 @@ def prepare_page(
         )
         out.append(Prepared(hub_id, change.external_id, outcome, record=record if needs_write else None))
         if needs_write:
-            view[hub_id] = stored_state(record)
+            view[hub_id] = _state_of(record)
     return out

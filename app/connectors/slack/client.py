@@ -71,8 +71,9 @@ class SlackClient:
             await session.close()
         self._session_loop = None
 
-    def _session(self) -> aiohttp.ClientSession:
-        """The keep-alive session of the running event loop (an aiohttp session serves one loop)."""
+    def _use_loop_session(self) -> None:
+        """Give slack_sdk the keep-alive session of the running event loop (an aiohttp session
+        serves one loop)."""
         loop = asyncio.get_running_loop()
         session = self._web.session
         if session is None or session.closed or self._session_loop is not loop:
@@ -83,7 +84,6 @@ class SlackClient:
                 connector=aiohttp.TCPConnector(limit=self._max_concurrency),
             )
             self._web.session, self._session_loop = session, loop
-        return session
 
     @property
     def calls(self) -> int:
@@ -130,7 +130,7 @@ class SlackClient:
                 raise
 
     async def _send(self, method: str, args: dict[str, Any], as_json: bool) -> SlackAnswer:
-        self._session()
+        self._use_loop_session()
         try:
             if as_json:
                 response = await self._web.api_call(method, json=args)

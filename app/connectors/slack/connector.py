@@ -253,18 +253,14 @@ class SlackConnector:
                 return None
             return SlackAnswer({"ok": True, "channel": partition, "ts": raw["ts"], "message": raw}, {})
 
-        if idempotency_key and earlier_attempt_since is not None:
-            found = await recover()
-            if found is not None:
-                raw = dict(found.data["message"])
-                return WriteResult(external_id(partition, str(raw["ts"])), message_version(raw), raw, adopted=True)
-        answer = await self.client.write("chat.postMessage", recover=recover if idempotency_key else None,
-                                         channel=partition, text=message.text, thread_ts=thread,
-                                         metadata=origin_marker(origin, idempotency_key))
+        found = await recover() if idempotency_key and earlier_attempt_since is not None else None
+        answer = found or await self.client.write(
+            "chat.postMessage", recover=recover if idempotency_key else None, channel=partition,
+            text=message.text, thread_ts=thread, metadata=origin_marker(origin, idempotency_key))
         raw = dict(answer.data.get("message") or {})
         raw.setdefault("ts", answer.data["ts"])
         return WriteResult(external_id(str(answer.data["channel"]), str(answer.data["ts"])),
-                           message_version(raw), raw)
+                           message_version(raw), raw, adopted=found is not None)
 
     async def update(self, stream: str, external: str, body: AnyBody, if_version: str | None,
                      origin: str) -> WriteResult:
