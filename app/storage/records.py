@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Engine, Row, Select, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import PasserelleError
@@ -196,15 +196,19 @@ def put_link(
 _GET_RECORDS = select(records).where(records.c.hub_id.in_(bindparam("ids", expanding=True)))
 
 
-def get_records(conn: Connection, hub_ids: Sequence[str]) -> dict[str, Record]:
-    found: dict[str, Record] = {}
+def _rows_by_id(conn: Connection, stmt: Select[Any], hub_ids: Sequence[str]) -> Iterator[Row[Any]]:
+    """The rows ``stmt`` selects for ``hub_ids`` (its expanding ``ids`` parameter), each id once."""
     ids = list(dict.fromkeys(hub_ids))
     # Chunked: SQLite caps the number of bound parameters per statement.
     for start in range(0, len(ids), ITER_BATCH):
-        chunk = ids[start : start + ITER_BATCH]
-        for row in conn.execute(_GET_RECORDS, {"ids": chunk}):
-            rec = _to_record(row)
-            found[rec.hub_id] = rec
+        yield from conn.execute(stmt, {"ids": ids[start : start + ITER_BATCH]})
+
+
+def get_records(conn: Connection, hub_ids: Sequence[str]) -> dict[str, Record]:
+    found: dict[str, Record] = {}
+    for row in _rows_by_id(conn, _GET_RECORDS, hub_ids):
+        rec = _to_record(row)
+        found[rec.hub_id] = rec
     return found
 
 
@@ -215,13 +219,10 @@ _GET_STATES = select(
 
 
 def stored_states(conn: Connection, hub_ids: Sequence[str]) -> dict[str, StoredState]:
-    found: dict[str, StoredState] = {}
-    ids = list(dict.fromkeys(hub_ids))
-    for start in range(0, len(ids), ITER_BATCH):
-        for row in conn.execute(_GET_STATES, {"ids": ids[start : start + ITER_BATCH]}):
-            found[row.hub_id] = StoredState(row.source_version, row.content_hash, row.partition,
-                                            row.deleted_at is not None)
-    return found
+    return {
+        row.hub_id: StoredState(row.source_version, row.content_hash, row.partition, row.deleted_at is not None)
+        for row in _rows_by_id(conn, _GET_STATES, hub_ids)
+    }
 
 
 def live_refs(conn: Connection, connector: str, stream: str, partition: str,
