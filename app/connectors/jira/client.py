@@ -21,7 +21,7 @@ from app.connectors.jira.errors import from_jira_error, is_vendor_failure
 from app.connectors.jira.mapping import FieldIds
 from app.errors import ConfigError, PreconditionFailed
 from app.settings import JiraSettings
-from jira import JIRA
+from jira import JIRA, JIRAError
 from jira.resilientsession import raise_on_error
 
 __all__ = ["ID_PAGE_SIZE", "PAGE_SIZE", "RECONCILE_MAX", "JiraClient", "SearchPage"]
@@ -154,17 +154,50 @@ class JiraClient:
         return dict(sprint.raw)
 
     # --- writes ----------------------------------------------------------------------------
-    async def create_issue(self, fields: dict[str, Any]) -> dict[str, Any]:
-        """POST /issue; returns ``{"id", "key"}``.
+    async def create_issue(self, fields: dict[str, Any], properties: dict[str, Any]) -> dict[str, Any]:
+        """POST /issue with its entity ``properties`` (set with the issue, before any webhook tells of
+        it); returns ``{"id", "key"}``.
 
         A create has no idempotency key: it is retried only when paced (429 means not done),
-        never after a 5xx or a timeout, which may have created the issue.
+        never after a 5xx or a timeout, which may have created the issue (see
+        :meth:`find_created`).
         """
 
         def create() -> dict[str, Any]:
-            return dict(self.sdk.create_issue(fields=fields, prefetch=False).raw)
+            # The SDK's ``create_issue`` posts ``fields`` only; the same request through its session.
+            data = {"fields": fields, "properties": [{"key": k, "value": v} for k, v in properties.items()]}
+            url = self.sdk._get_url("issue")
+            response = self.sdk._session.post(url, data=orjson.dumps(data))
+            raise_on_error(response)
+            created: dict[str, Any] = orjson.loads(response.content) if response.content else {}
+            if "key" not in created:
+                raise JIRAError(status_code=response.status_code, response=response, url=url,
+                                text="the create answered no issue key")
+            return created
 
         return await self._retrying("create issue", create, dataclasses.replace(self.policy, max_attempts=1))
+
+    async def find_created(self, project: str, since_minutes: int, property_key: str,
+                           wanted: Callable[[Any], bool]) -> dict[str, Any] | None:
+        """The issue of ``project`` created in the last ``since_minutes`` whose entity property
+        ``property_key`` satisfies ``wanted``, newest first; None when there is none.
+
+        Jira cannot search a property's value for a self-hosted client (properties are indexed
+        for Connect and Forge apps only), so the issues created in the window are listed with
+        the property and compared here. A relative date (``-Nm``) needs no time zone. Search is
+        eventually consistent: an issue created a few seconds ago may not be listed yet.
+        """
+        jql = f'project = "{project}" AND created >= "-{since_minutes}m" ORDER BY created DESC'
+        token: str | None = None
+        while True:
+            page = await self._call("search", _search_jql, self.sdk, jql, ["updated"], PAGE_SIZE, token, [],
+                                    [property_key])
+            for issue in page.body.get("issues") or []:
+                if property_key in (issue.get("properties") or {}) and wanted(issue["properties"][property_key]):
+                    return dict(issue)
+            token = page.body.get("nextPageToken")
+            if not token:
+                return None
 
     async def edit_issue(
         self,
@@ -224,9 +257,6 @@ class JiraClient:
     async def add_comment(self, issue_id: str, body: str) -> None:
         await self._call("add comment", self.sdk.add_comment, issue_id, body)
 
-    async def set_property(self, issue_id: str, key: str, value: Any) -> None:
-        await self._call("set property", self.sdk.add_issue_property, issue_id, key, value)
-
     async def delete_issue(self, issue_id: str, if_version: str | None) -> None:
         def delete() -> None:
             issue = self.sdk.issue(issue_id, fields="updated")
@@ -239,7 +269,8 @@ class JiraClient:
 
 
 def _search_jql(
-    sdk: JIRA, jql: str, fields: list[str], max_results: int, token: str | None, reconcile: list[int]
+    sdk: JIRA, jql: str, fields: list[str], max_results: int, token: str | None, reconcile: list[int],
+    properties: Sequence[str] = (),
 ) -> SearchPage:
     """``sdk.enhanced_search_issues(jql, ..., json_result=True, use_post=True)``, decoded with orjson.
 
@@ -251,14 +282,15 @@ def _search_jql(
     if not sdk._is_cloud:
         # Off Cloud the SDK's own path is kept as it is; its answer carries no ``Date`` for us.
         answer = sdk.enhanced_search_issues(jql, nextPageToken=token, maxResults=max_results, fields=fields,
-                                            reconcileIssues=reconcile, json_result=True, use_post=True)
+                                            properties=",".join(properties) or None, reconcileIssues=reconcile,
+                                            json_result=True, use_post=True)
         return SearchPage(answer, None)
     clause_ids = sdk._fields_cache
     params: dict[str, Any] = {
         "jql": jql,
         "fields": [clause_ids.get(f, f) for f in fields],
         "expand": None,
-        "properties": None,
+        "properties": list(properties) or None,
         "reconcileIssues": reconcile,
         "maxResults": max_results,
     }

@@ -10,6 +10,7 @@ Streams
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
@@ -47,12 +48,19 @@ from app.errors import ConfigError, RecordNotFound, SkippableRecord, TransientEr
 from app.models import AnyBody, RecordKind, Tombstone, WorkItem
 from app.settings import JiraSettings
 
-__all__ = ["ORIGIN_PROPERTY", "JiraConnector"]
+__all__ = ["ORIGIN_PROPERTY", "SEARCH_SETTLE_S", "WRITE_KEY_PROPERTY", "JiraConnector"]
 
 log = structlog.get_logger(__name__)
 
 ORIGIN_PROPERTY = "passerelle.origin"
 """Issue entity property carrying the hub's origin marker (echo suppression)."""
+
+WRITE_KEY_PROPERTY = "passerelle.write"
+"""Issue entity property carrying the write key of the create that made the issue (``{"key": ...}``)."""
+SEARCH_SETTLE_S = 15.0
+"""How long after a create Jira's search may still not list the issue (it is eventually consistent;
+``reconcileIssues`` helps only for issue ids one already knows)."""
+_CLOCK_MARGIN_S = 120.0
 
 ISSUES = "issues"
 SPRINTS = "sprints"
@@ -82,6 +90,7 @@ class JiraConnector:
         self.settings = settings
         self.client = JiraClient(settings, policy)
         self.overlap_ms = int(settings.overlap_s * 1000)
+        self.search_settle_s = SEARCH_SETTLE_S
         self._opened = False
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -232,19 +241,45 @@ class JiraConnector:
         self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None,
         earlier_attempt_since: datetime | None = None,
     ) -> WriteResult:
-        """Jira has no idempotent create and a self-hosted hub cannot search issue properties (they index only
-        for a Connect/Forge app): ``idempotency_key`` is not used, so a create whose answer was lost may repeat."""
+        """Create an issue; its origin marker and ``idempotency_key`` go with it, as entity properties.
+
+        Jira has no idempotent create. When the caller says an earlier call may have made the issue
+        (``earlier_attempt_since``: the outbox retrying a create that failed, or one a crashed run
+        left), the project's issues created since then are searched for the key first, and an issue
+        found is taken (``WriteResult.adopted``) and brought to the wanted status. Search lags a
+        little behind writes, so the search waits until the earlier attempt is ``search_settle_s``
+        old (:data:`SEARCH_SETTLE_S`; a retry soon after a failure is rare and waits once).
+        """
         item = self._writable(stream, body)
-        fields = work_item_to_fields(item, self.client.field_ids, creating=True)
-        fields = {k: v for k, v in fields.items() if v is not None and v != []}
-        fields["project"] = {"key": partition}
-        created = await self.client.create_issue(fields)
-        issue_id = str(created["id"])
-        await self.client.set_property(issue_id, ORIGIN_PROPERTY, self._marker(origin))
+        found = None
+        if idempotency_key is not None and earlier_attempt_since is not None:
+            found = await self._created_earlier(partition, idempotency_key, earlier_attempt_since)
+        if found is not None:
+            issue_id, raw = str(found["id"]), found
+        else:
+            fields = work_item_to_fields(item, self.client.field_ids, creating=True)
+            fields = {k: v for k, v in fields.items() if v is not None and v != []}
+            fields["project"] = {"key": partition}
+            properties: dict[str, Any] = {ORIGIN_PROPERTY: self._marker(origin)}
+            if idempotency_key is not None:
+                properties[WRITE_KEY_PROPERTY] = {"key": idempotency_key}
+            raw = await self.client.create_issue(fields, properties)
+            issue_id = str(raw["id"])
         if item.status:
             await self.client.transition_to(issue_id, item.status)
         version = await self.client.issue_version(issue_id)
-        return WriteResult(issue_id, version, raw=created)
+        return WriteResult(issue_id, version, raw=raw, adopted=found is not None)
+
+    async def _created_earlier(self, project: str, key: str, since: datetime) -> dict[str, Any] | None:
+        """The issue an earlier create with write key ``key`` made in ``project``, if search shows it."""
+        age_s = (datetime.now(UTC) - since).total_seconds()
+        if age_s < self.search_settle_s:
+            await asyncio.sleep(self.search_settle_s - age_s)
+            age_s = self.search_settle_s
+        # Whole minutes, and a margin for the hub's clock not being Jira's.
+        window = math.ceil((age_s + _CLOCK_MARGIN_S) / 60)
+        return await self.client.find_created(project, window, WRITE_KEY_PROPERTY,
+                                              lambda value: isinstance(value, dict) and value.get("key") == key)
 
     async def update(
         self, stream: str, external_id: str, body: AnyBody, if_version: str | None, origin: str

@@ -126,8 +126,10 @@ class JiraSimulator(Simulator):
     def default_actor(self) -> str:
         return self.world.member("po").jira_account_id
 
-    def create_issue(self, project_key: str, fields: dict[str, Any], actor: str | None = None) -> Issue:
-        """Create an issue from canonical field values (``summary``, ``issuetype`` name, ...)."""
+    def create_issue(self, project_key: str, fields: dict[str, Any], actor: str | None = None,
+                     properties: dict[str, Any] | None = None) -> Issue:
+        """Create an issue from canonical field values (``summary``, ``issuetype`` name, ...) with its
+        entity ``properties``, set before anyone is told of the issue."""
         with self.lock:
             project = self.store.project(project_key)
             if project is None:
@@ -157,6 +159,7 @@ class JiraSimulator(Simulator):
                 values,
             )
             project.next_number += 1
+            issue.properties.update(properties or {})
             self.store.add(issue)
             self._fire("jira:issue_created", issue, actor)
             return issue

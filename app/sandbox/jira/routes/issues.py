@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Response
@@ -62,6 +63,7 @@ def install_issue_routes(sim: JiraSimulator) -> None:
         project = sim.store.project(str(project_ref.get("key") or project_ref.get("id") or ""))
         if project is None:
             errors["project"] = "Specify a valid project ID or key"
+        properties = _entity_properties(body.get("properties"))
         if errors:
             raise JiraApiError(400, errors=errors)
         assert project is not None
@@ -69,7 +71,7 @@ def install_issue_routes(sim: JiraSimulator) -> None:
             values = canonical_fields(raw, call.api, sim.store, users)
             extra, comments = apply_update_ops(body.get("update") or {}, values, call.api, sim.store, users)
             values.update(extra)
-            issue = sim.create_issue(project.key, values, actor=call.me)
+            issue = sim.create_issue(project.key, values, actor=call.me, properties=properties)
             for text in comments:
                 sim.add_comment(issue.key, text, actor=call.me)
         return JSONResponse(
@@ -231,3 +233,21 @@ def install_issue_routes(sim: JiraSimulator) -> None:
     platform_route(sim, "GET", f"{_ISSUE}/properties/{{propertyKey}}", get_property)
     platform_route(sim, "PUT", f"{_ISSUE}/properties/{{propertyKey}}", put_property)
     platform_route(sim, "DELETE", f"{_ISSUE}/properties/{{propertyKey}}", delete_property)
+
+
+def _entity_properties(raw: Any) -> dict[str, Any]:
+    """A create's ``properties`` (``EntityProperty`` items: ``key`` and ``value``, both required) by key."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, list):
+        raise JiraApiError(400, "properties must be a list of entity properties.")
+    out: dict[str, Any] = {}
+    for item in raw:
+        if not isinstance(item, dict) or not isinstance(item.get("key"), str) or not item["key"] or "value" not in item:
+            raise JiraApiError(400, "Each entity property needs a key and a value.")
+        if len(item["key"]) > 255:
+            raise JiraApiError(400, "The property key can not be longer than 255 characters.")
+        if len(json.dumps(item["value"])) > 32_768:
+            raise JiraApiError(400, "The property value is too long (32768 bytes at most).")
+        out[item["key"]] = item["value"]
+    return out
