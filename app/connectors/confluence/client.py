@@ -159,6 +159,12 @@ class ConfluenceClient:
         )
         return result
 
+    def page_titled(self, space_id: str, title: str) -> dict[str, Any] | None:
+        """The current page titled ``title`` in the space (titles are unique in a space), if any."""
+        params: dict[str, Any] = {"title": title, "status": "current", "body-format": "storage", "limit": 1}
+        listing = self._listing(f"api/v2/spaces/{space_id}/pages", params, f"find page {title!r}")
+        return listing.results[0] if listing.results else None
+
     # --- writes -----------------------------------------------------------------------------
     def create_page(self, space_id: str, title: str, storage: str, parent_id: str | None) -> dict[str, Any]:
         result: dict[str, Any] = self._call(

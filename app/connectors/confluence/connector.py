@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -40,6 +40,7 @@ T = TypeVar("T")
 log = structlog.get_logger(__name__)
 
 PAGES = "pages"
+_CLOCK_MARGIN = timedelta(minutes=2)
 _READ_STATUSES = ("current", "archived", "trashed")
 _LIMIT = 250
 _LABEL_BATCH = 100
@@ -307,20 +308,38 @@ class ConfluenceConnector:
         self, stream: str, partition: str, body: AnyBody, origin: str, *, idempotency_key: str | None = None,
         earlier_attempt_since: datetime | None = None,
     ) -> WriteResult:
-        """Confluence has no idempotent create: ``idempotency_key`` is not used, so a create whose
-        answer was lost may repeat (unless the space refuses a second page with the same title)."""
+        """Create a page. Confluence has no idempotent create, but a space holds one page of a title.
+
+        When the caller says an earlier call may have made the page (``earlier_attempt_since``: the
+        outbox retrying a create that failed, or one a crashed run left), the page of that title in
+        the space is looked for first; one created since that attempt is taken
+        (``WriteResult.adopted``) and given its labels, instead of a create that the space would
+        refuse and whose page the hub would then not know as its own.
+        """
         self._stream(stream)
         doc = self._document(body)
         space_id = await self._space_id(partition)
-        created = await self._run(
-            "create page",
-            lambda: self.client.create_page(space_id, doc.title, storage_for(doc), doc.parent),
-            idempotent=False,
-        )
+        found = None
+        if earlier_attempt_since is not None:
+            found = await self._made_earlier(space_id, doc.title, earlier_attempt_since)
+        if found is not None:
+            created = found
+        else:
+            created = await self._run(
+                "create page",
+                lambda: self.client.create_page(space_id, doc.title, storage_for(doc), doc.parent),
+                idempotent=False,
+            )
         page_id = str(created["id"])
-        if doc.labels:
+        if doc.labels:  # adding a label a page has is a no-op
             await self._run("label page", lambda: self.client.add_labels(page_id, list(doc.labels)))
-        return WriteResult(page_id, str(created["version"]["number"]), raw=created)
+        return WriteResult(page_id, str(created["version"]["number"]), raw=created, adopted=found is not None)
+
+    async def _made_earlier(self, space_id: str, title: str, since: datetime) -> dict[str, Any] | None:
+        page = await self._run("find page", lambda: self.client.page_titled(space_id, title))
+        made = parse_time(str(page.get("createdAt") or "")) if page is not None else None
+        # A margin for the hub's clock not being Confluence's.
+        return page if made is not None and made >= since - _CLOCK_MARGIN else None
 
     async def update(
         self, stream: str, external_id: str, body: AnyBody, if_version: str | None, origin: str

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from app.connectors.common import RetryPolicy
@@ -13,7 +14,7 @@ from app.connectors.jira import JiraConnector
 from app.connectors.jira.connector import ORIGIN_PROPERTY, WRITE_KEY_PROPERTY
 from app.errors import TransientError
 from app.models import WorkItem
-from app.sandbox.jira import JiraSimulator
+from app.sandbox.jira import DEFAULT_API_TOKEN, JiraSimulator
 from app.settings import JiraSettings
 
 
@@ -111,12 +112,8 @@ async def test_the_search_waits_for_the_index_to_show_a_recent_create(
     assert len(_titled(sim, "lagging index")) == 1
 
 
-async def test_a_create_with_a_malformed_property_is_refused(sim: JiraSimulator, fast: JiraConnector) -> None:
-    import httpx
-
-    from app.sandbox.jira import DEFAULT_API_TOKEN
-
-    answer = httpx.post(f"{fast.settings.base_url}/rest/api/3/issue",
+def test_a_create_with_a_malformed_property_is_refused(sim: JiraSimulator, settings: JiraSettings) -> None:
+    answer = httpx.post(f"{settings.base_url}/rest/api/3/issue",
                         auth=(sim.world.member("po").email, DEFAULT_API_TOKEN),
                         json={"fields": {"project": {"key": "CHK"}, "summary": "s", "issuetype": {"name": "Task"}},
                               "properties": [{"key": "no value"}]})
