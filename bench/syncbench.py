@@ -57,9 +57,10 @@ class SyncSizes:
     burst_edits: int = 1000
     """The burst before those quiet cycles: ten pages, so that a re-read of it shows."""
     vendor_latency_ms: tuple[float, ...] = (10.0, 50.0)
-    """Supplementary: the Jira full sync again at the small scale, with the sandbox adding this much
-    to every call (chaos ``latency_ms``), for the hub and the bare loop alike: how much of the
-    hub's own work its read-ahead hides once the vendor is not on loopback."""
+    """Supplementary: the full syncs of ``latency_pairs`` again at the small scale, with the sandbox
+    adding this much to every call (chaos ``latency_ms``), for the hub and the bare loop alike: how
+    much of the hub's own work its read-ahead hides once the vendor is not on loopback."""
+    latency_pairs: tuple[str, ...] = ("jira-issues", "google-events")
 
 
 def _log(sandbox: SandboxProcess, vendor: str) -> list[dict[str, Any]]:
@@ -227,16 +228,19 @@ def _median_full(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _with_latency(sandbox: SandboxProcess, workdir: Path, scale: int, sizes: SyncSizes, runs: int
                   ) -> dict[str, Any]:
+    """Per pair of ``sizes.latency_pairs``, per added latency (ms): the full sync's summary."""
     out: dict[str, Any] = {}
-    chaos = f"{sandbox.vendor_url('jira')}/_sandbox/chaos"
-    try:
-        for latency in sizes.vendor_latency_ms:
-            httpx.patch(chaos, json={"latency_ms": latency}, timeout=30).raise_for_status()
-            results = [_full_once(sandbox, "jira-issues", workdir, f"{scale}-latency{latency:g}-{i}")
-                       for i in range(runs)]
-            out[f"{latency:g}"] = _median_full(results)
-    finally:
-        httpx.patch(chaos, json={"latency_ms": 0}, timeout=30).raise_for_status()
+    for pair in sizes.latency_pairs:
+        chaos = f"{sandbox.vendor_url(_VENDOR[pair])}/_sandbox/chaos"
+        out[pair] = {}
+        try:
+            for latency in sizes.vendor_latency_ms:
+                httpx.patch(chaos, json={"latency_ms": latency}, timeout=30).raise_for_status()
+                results = [_full_once(sandbox, pair, workdir, f"{scale}-{pair}-latency{latency:g}-{i}")
+                           for i in range(runs)]
+                out[pair][f"{latency:g}"] = _median_full(results)
+        finally:
+            httpx.patch(chaos, json={"latency_ms": 0}, timeout=30).raise_for_status()
     return out
 
 

@@ -25,16 +25,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from bench.hubconfig import write_config
-from bench.procs import start_sandbox
+from bench.inprocess import CONNECTOR, PULL_GC_THRESHOLD0, sandbox_with_config
 
 __all__ = ["main"]
 
-_CONNECTOR = {"jira-issues": ("jira", "issues"), "slack-messages": ("slack", "messages"),
-              "google-events": ("google", "events")}
-_PULL_GC_THRESHOLD0 = 10_000  # app.sync.pull's setting while a pull runs
 
 
 async def _capture(config: Path, connector: str, stream: str) -> tuple[str, Any, list[tuple[str, list[Any], Any]]]:
@@ -83,7 +77,7 @@ def _write(store: Any, system: str, kind: Any, pages: list[tuple[str, list[Any],
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pair", choices=sorted(_CONNECTOR), default="jira-issues")
+    parser.add_argument("--pair", choices=sorted(CONNECTOR), default="jira-issues")
     parser.add_argument("--scale", type=int, default=250)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--tree", type=Path, help="another source tree of the hub to measure")
@@ -95,18 +89,14 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(args.tree.resolve()))
     from app.storage import create_store
 
-    connector, stream = _CONNECTOR[args.pair]
+    connector, stream = CONNECTOR[args.pair]
     with tempfile.TemporaryDirectory(prefix="passerelle-writepath-") as tmp:
         workdir = Path(tmp)
-        with start_sandbox(args.scale, workdir) as sandbox:
-            httpx.patch(f"{sandbox.vendor_url('slack')}/_sandbox/rate_limits", json={"enabled": False},
-                        timeout=30).raise_for_status()
-            config = write_config(workdir / "writepath.yaml", sandbox, f"sqlite:///{workdir / 'unused.db'}",
-                                  pairs=[args.pair], log_level="WARNING")
+        with sandbox_with_config(args.scale, workdir, args.pair, "writepath") as (_, config):
             system, kind, pages = asyncio.run(_capture(config, connector, stream))
         edited = _edited(pages)
         changes = sum(len(c) for _, c, _ in pages)
-        gc.set_threshold(_PULL_GC_THRESHOLD0, *gc.get_threshold()[1:])
+        gc.set_threshold(PULL_GC_THRESHOLD0, *gc.get_threshold()[1:])
         rounds: list[dict[str, float]] = []
         for n in range(args.rounds):
             store = create_store(f"sqlite:///{workdir / f'round-{n}.db'}", migrate=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.floor import main as floor_main
 from bench.loadgen import LoadResult
 from bench.procs import ROOT
 from bench.run import main, verdicts
@@ -82,3 +83,13 @@ def test_the_write_path_is_measured_first_unchanged_and_edited(tmp_path: Path) -
     assert result["changes"] > 0
     assert set(result["median_us_per_change"]) == {"first", "unchanged", "edited"}
     assert all(v > 0 for v in result["median_us_per_change"].values())
+
+
+def test_the_floor_measures_the_read_and_the_insert_against_the_bare_loop(tmp_path: Path) -> None:
+    out = tmp_path / "floor.json"
+    assert floor_main(["--pair", "google-events", "--scale", "1", "--rounds", "1", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    (row,) = result["rounds"]
+    assert row["items"] > 0 and row["calls"] > 0
+    assert all(row[k] > 0 for k in ("bare_s", "read_wall_s", "read_cpu_s", "insert_cpu_s"))
+    assert result["budget_us"] == round(1.2 * result["median_us_per_item"]["bare_s"], 1)
