@@ -24,7 +24,7 @@ from app.settings import JiraSettings
 from jira import JIRA, JIRAError
 from jira.resilientsession import raise_on_error
 
-__all__ = ["ID_PAGE_SIZE", "PAGE_SIZE", "RECONCILE_MAX", "JiraClient", "SearchPage"]
+__all__ = ["ID_PAGE_SIZE", "PAGE_SIZE", "RECONCILE_MAX", "JiraClient", "SearchPage", "UnsupportedJira"]
 
 T = TypeVar("T")
 
@@ -34,6 +34,10 @@ ID_PAGE_SIZE = 5000
 """Largest page ``search/jql`` returns when only ids are asked for."""
 RECONCILE_MAX = 50
 """Most issue ids ``search/jql`` takes in ``reconcileIssues`` (read-after-write consistency)."""
+
+
+class UnsupportedJira(ConfigError):
+    """The site is not Jira Cloud (Data Center or Server)."""
 
 
 class SearchPage(NamedTuple):
@@ -88,9 +92,21 @@ class JiraClient:
         )
 
     async def open(self) -> None:
-        """Connect (serverInfo) and learn the site's custom field ids (GET /field)."""
+        """Connect (serverInfo) and learn the site's custom field ids (GET /field).
+
+        Only Jira Cloud is read: the connector pages through the enhanced search
+        (``/rest/api/3/search/jql``), which Data Center and Server do not have. Any other
+        deployment is :class:`UnsupportedJira`, a configuration error, before anything is read.
+        """
         if self._jira is None:
-            self._jira = await self._call("connect", self._build)
+            jira = await self._call("connect", self._build)
+            if not jira._is_cloud:
+                jira.close()  # type: ignore[no-untyped-call]
+                raise UnsupportedJira(
+                    f"jira at {self.site_url} is a {jira.deploymentType or 'non-Cloud'} deployment; "
+                    "the connector reads Jira Cloud only (its enhanced search, /rest/api/3/search/jql)"
+                )
+            self._jira = jira
         catalogue: list[dict[str, Any]] = await self._call("fields", self.sdk.fields)
         self.field_ids = FieldIds.from_catalogue(catalogue)
         # The SDK translates JQL clause names in `fields` through its own GET /field cache;
@@ -279,12 +295,6 @@ def _search_jql(
     ~375 kB of JSON, and decoding it with the standard library was the largest single cost of a
     full read after the store's writes (about a tenth of the process's time holding the GIL).
     """
-    if not sdk._is_cloud:
-        # Off Cloud the SDK's own path is kept as it is; its answer carries no ``Date`` for us.
-        answer = sdk.enhanced_search_issues(jql, nextPageToken=token, maxResults=max_results, fields=fields,
-                                            properties=",".join(properties) or None, reconcileIssues=reconcile,
-                                            json_result=True, use_post=True)
-        return SearchPage(answer, None)
     clause_ids = sdk._fields_cache
     params: dict[str, Any] = {
         "jql": jql,

@@ -29,7 +29,14 @@ from app.connectors.base import (
     WriteResult,
 )
 from app.connectors.common import RetryPolicy, metered
-from app.connectors.jira.client import ID_PAGE_SIZE, PAGE_SIZE, RECONCILE_MAX, JiraClient, SearchPage
+from app.connectors.jira.client import (
+    ID_PAGE_SIZE,
+    PAGE_SIZE,
+    RECONCILE_MAX,
+    JiraClient,
+    SearchPage,
+    UnsupportedJira,
+)
 from app.connectors.jira.cursor import IssueCursor
 from app.connectors.jira.mapping import (
     changed_fields,
@@ -114,6 +121,8 @@ class JiraConnector:
         try:
             await self._open()
             me = await self.client.myself()
+        except UnsupportedJira as exc:
+            return CheckResult(False, str(exc))
         except ConfigError as exc:
             return CheckResult(False, f"Jira refused the credentials of {self.settings.email}: {exc}")
         except TransientError as exc:

@@ -57,6 +57,8 @@ class JiraSimulator(Simulator):
         self.search_log: deque[dict[str, Any]] = deque(maxlen=10_000)
         """Every search as asked (jql, maxResults, fields): the request log holds no POST bodies."""
         self.index_lag_ms = 0
+        self.deployment_type = "Cloud"
+        """``serverInfo``'s ``deploymentType`` ("Server" or "DataCenter" for a self-managed site)."""
         """How long a changed issue stays missing from ``search/jql`` (0: search is current)."""
         self.denied_permissions: set[str] = set()
         """Project permissions ``mypermissions`` reports as missing (to test ``check()``)."""

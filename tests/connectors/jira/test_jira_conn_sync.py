@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from app.connectors.common import RetryPolicy
 from app.connectors.jira import ORIGIN_PROPERTY, JiraConnector
-from app.connectors.jira.client import ID_PAGE_SIZE, PAGE_SIZE
+from app.connectors.jira.client import ID_PAGE_SIZE, PAGE_SIZE, UnsupportedJira
 from app.connectors.jira.cursor import IssueCursor
 from app.models import WorkItem
 from app.sandbox.common import ServedApp, serve_in_thread
@@ -224,3 +224,18 @@ async def test_a_full_read_counts_one_call_a_page(connector: JiraConnector, sim:
     sim.search_log.clear()
     _, _, pages = await read_all(connector, "issues", "CHK", None)
     assert sum(p.api_calls for p in pages) == len(sim.search_log) == len(pages)
+
+
+@pytest.mark.parametrize("deployment", ["Server", "DataCenter"])
+async def test_a_self_managed_jira_is_refused_with_a_reason_before_any_read(
+    sim: JiraSimulator, settings: JiraSettings, deployment: str
+) -> None:
+    # The connector reads through Cloud's enhanced search, which a self-managed site does not have.
+    sim.deployment_type = deployment
+    with pytest.raises(UnsupportedJira, match=f"a {deployment} deployment; the connector reads Jira Cloud only"):
+        async with JiraConnector("jira", settings):
+            pass
+    assert not sim.search_log
+
+    result = await JiraConnector("jira", settings).check()
+    assert not result.ok and "Jira Cloud only" in result.detail

@@ -32,7 +32,7 @@ def install_platform_routes(sim: JiraSimulator) -> None:
             "displayUrl": sim.base_url,
             "version": "1001.0.0-SNAPSHOT",
             "versionNumbers": [1001, 0, 0],
-            "deploymentType": "Cloud",
+            "deploymentType": sim.deployment_type,
             "buildNumber": 100289,
             "buildDate": "2026-11-20T03:12:43.000+0000",
             "serverTime": sim.render.time(now_ms()),
