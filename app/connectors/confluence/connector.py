@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import structlog
 
 from app.connectors.base import Capability, Change, CheckResult, Page, Ref, StreamSpec, WriteResult
-from app.connectors.common import BlockingCalls, RetryPolicy, metered, with_retries
+from app.connectors.common import EARLIER_ATTEMPT_MARGIN, BlockingCalls, RetryPolicy, metered, with_retries
 from app.connectors.confluence.client import ConfluenceClient
 from app.connectors.confluence.cursor import SyncCursor
 from app.connectors.confluence.mapping import page_to_change, parse_time, storage_for, update_payload
@@ -40,7 +40,6 @@ T = TypeVar("T")
 log = structlog.get_logger(__name__)
 
 PAGES = "pages"
-_CLOCK_MARGIN = timedelta(minutes=2)
 _READ_STATUSES = ("current", "archived", "trashed")
 _LIMIT = 250
 _LABEL_BATCH = 100
@@ -339,7 +338,7 @@ class ConfluenceConnector:
         page = await self._run("find page", lambda: self.client.page_titled(space_id, title))
         made = parse_time(str(page.get("createdAt") or "")) if page is not None else None
         # A margin for the hub's clock not being Confluence's.
-        return page if made is not None and made >= since - _CLOCK_MARGIN else None
+        return page if made is not None and made >= since - EARLIER_ATTEMPT_MARGIN else None
 
     async def update(
         self, stream: str, external_id: str, body: AnyBody, if_version: str | None, origin: str

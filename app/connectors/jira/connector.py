@@ -28,7 +28,7 @@ from app.connectors.base import (
     WebhookHint,
     WriteResult,
 )
-from app.connectors.common import RetryPolicy, metered
+from app.connectors.common import EARLIER_ATTEMPT_MARGIN, RetryPolicy, metered
 from app.connectors.jira.client import (
     ID_PAGE_SIZE,
     PAGE_SIZE,
@@ -67,7 +67,6 @@ WRITE_KEY_PROPERTY = "passerelle.write"
 SEARCH_SETTLE_S = 15.0
 """How long after a create Jira's search may still not list the issue (it is eventually consistent;
 ``reconcileIssues`` helps only for issue ids one already knows)."""
-_CLOCK_MARGIN_S = 120.0
 
 ISSUES = "issues"
 SPRINTS = "sprints"
@@ -286,7 +285,7 @@ class JiraConnector:
             await asyncio.sleep(self.search_settle_s - age_s)
             age_s = self.search_settle_s
         # Whole minutes, and a margin for the hub's clock not being Jira's.
-        window = math.ceil((age_s + _CLOCK_MARGIN_S) / 60)
+        window = math.ceil((age_s + EARLIER_ATTEMPT_MARGIN.total_seconds()) / 60)
         return await self.client.find_created(project, window, WRITE_KEY_PROPERTY,
                                               lambda value: isinstance(value, dict) and value.get("key") == key)
 

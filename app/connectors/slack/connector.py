@@ -25,7 +25,7 @@ from app.connectors.base import (
     WebhookHint,
     WriteResult,
 )
-from app.connectors.common import RetryPolicy, metered
+from app.connectors.common import EARLIER_ATTEMPT_MARGIN, RetryPolicy, metered
 from app.connectors.slack.client import SlackAnswer, SlackClient
 from app.connectors.slack.cursor import ChannelCursor
 from app.connectors.slack.mapping import (
@@ -47,8 +47,6 @@ __all__ = ["REQUIRED_SCOPES", "SlackConnector"]
 
 REQUIRED_SCOPES = ("channels:history", "channels:read", "chat:write", "users:read", "users:read.email")
 USERS_PAGE = 200
-_RECOVER_LOOKBACK_S = 300.0
-"""How far before a post's first attempt its retry looks for it: the hub's clock is not Slack's."""
 
 
 class SlackConnector:
@@ -244,7 +242,7 @@ class SlackConnector:
         thread = message.thread_ts if message.thread_ts and message.thread_ts != message.ts else None
         first = self._clock() if earlier_attempt_since is None else min(self._clock(),
                                                                           earlier_attempt_since.timestamp())
-        since = f"{first - _RECOVER_LOOKBACK_S:.6f}"
+        since = f"{first - EARLIER_ATTEMPT_MARGIN.total_seconds():.6f}"
 
         async def recover() -> SlackAnswer | None:
             assert idempotency_key is not None
