@@ -78,16 +78,20 @@ async def test_kill_9_during_a_full_sync_never_leaves_a_cursor_ahead_and_restart
     cursors_checked = 0
     slack: Any = sandbox.simulators["slack"]
     # Kills aim inside the sync as it runs on this machine now (a faster hub or machine must
-    # not turn the kills into kills after the end).
-    calibration = tmp_path / "calibration"
-    calibration.mkdir()
-    calibration_settings = demo_settings(sandbox, calibration, lease_ttl_s=LEASE_TTL_S)
-    create_store(calibration_settings.effective_database_url, migrate=True).close()
-    for sim in sandbox.simulators.values():
-        sim.chaos.update({"latency_ms": LATENCY_MS})
-    slack.limiter.reset()
-    window_s = _sync_duration(sandbox, write_config(calibration_settings, calibration / "passerelle.yaml"),
-                              calibration / "hub.log")
+    # not turn the kills into kills after the end). The shorter of two timed syncs: one slowed by a
+    # busy moment of a shared machine would aim later kills past the end of faster syncs.
+    windows: list[float] = []
+    for n in range(2):
+        calibration = tmp_path / f"calibration-{n}"
+        calibration.mkdir()
+        calibration_settings = demo_settings(sandbox, calibration, lease_ttl_s=LEASE_TTL_S)
+        create_store(calibration_settings.effective_database_url, migrate=True).close()
+        for sim in sandbox.simulators.values():
+            sim.chaos.update({"latency_ms": LATENCY_MS})
+        slack.limiter.reset()
+        windows.append(_sync_duration(sandbox, write_config(calibration_settings, calibration / "passerelle.yaml"),
+                                      calibration / "hub.log"))
+    window_s = min(windows)
     for trial in range(TRIALS):
         data_dir = tmp_path / f"trial-{trial}"
         data_dir.mkdir()
@@ -100,7 +104,7 @@ async def test_kill_9_during_a_full_sync_never_leaves_a_cursor_ahead_and_restart
         # honoured, which is right but would only make this test slow: each trial starts a fresh minute.
         slack.limiter.reset()
 
-        hub = _start_and_kill(sandbox, config, data_dir / "hub.log", delay_s=rng.uniform(0.02, 0.85 * window_s))
+        hub = _start_and_kill(sandbox, config, data_dir / "hub.log", delay_s=rng.uniform(0.02, 0.75 * window_s))
         killed = hub.proc.returncode == -signal.SIGKILL
         assert killed or hub.proc.returncode == 0, hub.output()
         killed_mid_sync += killed
